@@ -1,0 +1,3 @@
+"""club-renewal: keep fitness-club members after the sale."""
+
+__version__ = "0.1.0"

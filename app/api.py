@@ -1,0 +1,29 @@
+"""One place that mounts every domain router under /api/v1 with its tag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.auth.router import router as auth_router
+from app.clubs.router import router as clubs_router
+from app.jobs.router import router as jobs_router
+from app.staff.router import router as staff_router
+
+API_PREFIX = "/api/v1"
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "Clubs", "description": "Clubs with time zone, currency, hours and policies."},
+    {"name": "Staff", "description": "People, their roles and the clubs they act for."},
+    {"name": "Tokens", "description": "Bearer tokens for staff and integrations. Secrets are "
+     "shown once and stored hashed."},
+    {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
+    {"name": "Health", "description": "Liveness, readiness and metrics."},
+]
+
+api_router = APIRouter(prefix=API_PREFIX)
+api_router.include_router(clubs_router, tags=["Clubs"])
+api_router.include_router(staff_router, tags=["Staff"])
+api_router.include_router(auth_router, tags=["Tokens"])
+api_router.include_router(jobs_router, tags=["Jobs"])

@@ -1,0 +1,249 @@
+"""The `club-renewal` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(
+    name="club-renewal",
+    help="club-renewal: retention backend for fitness clubs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+token_cli = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+cli.add_typer(token_cli, name="token")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+async def _migrate() -> str | None:
+    from app.db import Database
+    from app.migrate import current_revision, upgrade
+
+    db = Database.from_settings(get_settings())
+    try:
+        await upgrade(db.engine)
+        return await current_revision(db.engine)
+    finally:
+        await db.dispose()
+
+
+async def _require_migrated() -> None:
+    from app.db import Database
+    from app.migrate import is_at_head
+
+    db = Database.from_settings(get_settings())
+    try:
+        if not await is_at_head(db.engine):
+            _fail("the database is not migrated; run `club-renewal migrate` first")
+    finally:
+        await db.dispose()
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database schema to the latest migration."""
+    try:
+        rev = asyncio.run(_migrate())
+    except Exception as exc:
+        _fail(f"migration failed: {type(exc).__name__}: {exc}")
+    typer.echo(f"database at revision {rev}")
+
+
+async def _token_count() -> int:
+    from sqlalchemy import func, select
+
+    from app.db import Database
+    from app.models import ApiToken
+
+    db = Database.from_settings(get_settings())
+    try:
+        async with db.sessionmaker() as s:
+            return int(await s.scalar(select(func.count()).select_from(ApiToken)) or 0)
+    finally:
+        await db.dispose()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Migrate the database if needed, then serve the API (with the embedded scheduler
+    unless CLUB_RENEWAL_SCHEDULER=off)."""
+    import uvicorn
+
+    try:
+        rev = asyncio.run(_migrate())
+    except Exception as exc:
+        _fail(f"migration failed: {type(exc).__name__}: {exc}")
+    typer.echo(f"database at revision {rev}", err=True)
+    if asyncio.run(_token_count()) == 0:
+        typer.echo(
+            "No API tokens yet. Create an admin token with:\n"
+            '  club-renewal token create --role admin --name "Your Name"\n'
+            f"then open http://{host}:{port}/docs and press Authorize.",
+            err=True,
+        )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="warning",
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Run only the scheduler (use with several API replicas and CLUB_RENEWAL_SCHEDULER=off)."""
+    from app.db import Database
+    from app.logging import configure_logging
+    from app.scheduler import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def _main() -> None:
+        await _require_migrated()
+        db = Database.from_settings(settings)
+        try:
+            await run_worker(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(_main())
+
+
+async def _create_token(role: str, name: str, club_ids: list[uuid.UUID]) -> str:
+    from app.auth.permissions import Role
+    from app.auth.service import auth_service
+    from app.db import Database
+    from app.staff.schemas import StaffCreate
+    from app.staff.service import staff_service
+
+    await _require_migrated()
+    db = Database.from_settings(get_settings())
+    try:
+        async with db.session_scope() as s:
+            staff = await staff_service.create(
+                s, None, StaffCreate(name=name, roles=[Role(role)], club_ids=club_ids)
+            )
+            _, raw = await auth_service.issue_staff_token(
+                s, None, staff, name=f"cli token for {name}", scopes=None
+            )
+            return raw
+    finally:
+        await db.dispose()
+
+
+@token_cli.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin, manager, caller, consultant, front_desk, "
+                                            "trainer.")],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+    club: Annotated[list[str] | None, typer.Option(help="Club id (repeat); not for admin.")] = None,
+) -> None:
+    """Create a staff member with ROLE and print a new token for them (last line)."""
+    from pydantic import ValidationError
+
+    from app.auth.permissions import Role
+    from app.errors import AppError
+
+    if role not in Role._value2member_map_:
+        _fail(f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}", 2)
+    try:
+        club_ids = [uuid.UUID(c) for c in club or []]
+    except ValueError:
+        _fail("--club must be a club id (UUID)", 2)
+    try:
+        raw = asyncio.run(_create_token(role, name, club_ids))
+    except (AppError, ValidationError) as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"Created a token for {name} (role {role}). It is shown only once:", err=True)
+    typer.echo(raw)
+
+
+async def _list_tokens() -> list[tuple[str, str, str, str, str]]:
+    from sqlalchemy import select
+
+    from app.db import Database
+    from app.models import ApiToken
+
+    await _require_migrated()
+    db = Database.from_settings(get_settings())
+    try:
+        async with db.sessionmaker() as s:
+            rows = (await s.scalars(select(ApiToken).order_by(ApiToken.created_at))).all()
+            return [
+                (str(t.id), t.kind, t.name, t.prefix,
+                 "revoked" if t.revoked_at else "active")
+                for t in rows
+            ]
+    finally:
+        await db.dispose()
+
+
+@token_cli.command("list")
+def token_list() -> None:
+    """List tokens (never their secrets)."""
+    for row in asyncio.run(_list_tokens()):
+        typer.echo("\t".join(row))
+
+
+async def _revoke(token_id: uuid.UUID) -> bool:
+    from app.auth import repository
+    from app.auth.service import auth_service
+    from app.core.clock import utcnow
+    from app.db import Database
+
+    await _require_migrated()
+    db = Database.from_settings(get_settings())
+    try:
+        async with db.session_scope() as s:
+            token = await repository.get(s, token_id)
+            if token is None:
+                return False
+            await auth_service.revoke(s, None, token, utcnow())
+            return True
+    finally:
+        await db.dispose()
+
+
+@token_cli.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="Token id.")]) -> None:
+    """Revoke a token at once."""
+    try:
+        tid = uuid.UUID(token_id)
+    except ValueError:
+        _fail("token id must be a UUID", 2)
+    if not asyncio.run(_revoke(tid)):
+        _fail("no such token")
+    typer.echo(f"revoked {tid}")
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Domain-agnostic kit shared by every domain. Imports no domain module."""

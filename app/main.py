@@ -1,0 +1,149 @@
+"""create_app(): the app, its lifespan (database, embedded scheduler), routers, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from app import __version__
+from app.api import TAGS, api_router
+from app.config import Settings, get_settings
+from app.core.pagination import set_signing_key
+from app.db import Database
+from app.errors import install_error_handlers
+from app.jobs_table import load_jobs
+from app.logging import configure_logging
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.scheduler import build_scheduler
+from app.system.router import router as system_router
+from app.system.service import signing_key
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """
+**club-renewal** keeps fitness-club members after the sale: memberships, freezes and
+promotions; check-ins; members who are lapsing or near the end of their term; and
+service calls whose only goal is to book an in-club renewal meeting.
+
+**Authorise** with a bearer token (button on the right). On a fresh install run
+`club-renewal token create --role admin --name "Your Name"` and paste the last line.
+
+Errors are `application/problem+json` with a stable `code`. Lists are cursor pages:
+pass `next_cursor` back as `cursor`. POSTs accept an `Idempotency-Key` header.
+"""
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details with a stable `code`.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Stable snake_case error code."},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"pointer": {"type": "string"}, "detail": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+async def startup(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    db: Database = app.state.db
+    set_signing_key(await signing_key(db, settings))
+    if app.state.run_scheduler:
+        app.state.scheduler = build_scheduler(db)
+        app.state.scheduler.start()
+        log.info("scheduler_started", mode="embedded")
+
+
+async def shutdown(app: FastAPI) -> None:
+    scheduler = getattr(app.state, "scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    if app.state.owns_db:
+        await app.state.db.dispose()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    run_scheduler: bool | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    load_jobs()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await startup(app)
+        try:
+            yield
+        finally:
+            await shutdown(app)
+
+    app = FastAPI(
+        title="club-renewal",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.owns_db = db is None
+    app.state.db = db or Database.from_settings(settings)
+    app.state.run_scheduler = (
+        settings.scheduler == "embedded" if run_scheduler is None else run_scheduler
+    )
+
+    install_error_handlers(app)
+    app.include_router(system_router)
+    app.include_router(api_router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "X-Request-ID", "Idempotent-Replayed"],
+        )
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        batch_max_bytes=settings.batch_max_body_bytes,
+    )
+    app.add_middleware(RequestContextMiddleware)
+
+    def custom_openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = custom_openapi  # type: ignore[method-assign]
+    return app

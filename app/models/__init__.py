@@ -1,0 +1,25 @@
+"""Every table, imported here so Alembic and the mappers see the whole schema."""
+
+from app.core.models import Base
+from app.models.api_token import ApiToken
+from app.models.audit_entry import AuditEntry
+from app.models.club import Club
+from app.models.event import Event
+from app.models.idempotency_key import IdempotencyKey
+from app.models.instance_setting import InstanceSetting
+from app.models.job_run import JobLock, JobRun
+from app.models.staff import Staff, staff_clubs
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Club",
+    "Event",
+    "IdempotencyKey",
+    "InstanceSetting",
+    "JobLock",
+    "JobRun",
+    "Staff",
+    "staff_clubs",
+]
