@@ -16,8 +16,11 @@ API_PREFIX = "/api/v1"
 TAGS: list[dict[str, Any]] = [
     {"name": "Clubs", "description": "Clubs with time zone, currency, hours and policies."},
     {"name": "Staff", "description": "People, their roles and the clubs they act for."},
-    {"name": "Tokens", "description": "Bearer tokens for staff and integrations. Secrets are "
-     "shown once and stored hashed."},
+    {
+        "name": "Tokens",
+        "description": "Bearer tokens for staff and integrations. Secrets are "
+        "shown once and stored hashed.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]

@@ -155,8 +155,9 @@ async def _create_token(role: str, name: str, club_ids: list[uuid.UUID]) -> str:
 
 @token_cli.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="admin, manager, caller, consultant, front_desk, "
-                                            "trainer.")],
+    role: Annotated[
+        str, typer.Option(help="admin, manager, caller, consultant, front_desk, trainer.")
+    ],
     name: Annotated[str, typer.Option(help="The person's name.")],
     club: Annotated[list[str] | None, typer.Option(help="Club id (repeat); not for admin.")] = None,
 ) -> None:
@@ -192,8 +193,7 @@ async def _list_tokens() -> list[tuple[str, str, str, str, str]]:
         async with db.sessionmaker() as s:
             rows = (await s.scalars(select(ApiToken).order_by(ApiToken.created_at))).all()
             return [
-                (str(t.id), t.kind, t.name, t.prefix,
-                 "revoked" if t.revoked_at else "active")
+                (str(t.id), t.kind, t.name, t.prefix, "revoked" if t.revoked_at else "active")
                 for t in rows
             ]
     finally:

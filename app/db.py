@@ -74,7 +74,9 @@ class Database:
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         engine = create_engine(
-            settings.database_url, pool_size=settings.database_pool_size, echo=settings.database_echo
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            echo=settings.database_echo,
         )
         return cls(engine=engine, sessionmaker=make_sessionmaker(engine))
 

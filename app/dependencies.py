@@ -56,7 +56,7 @@ async def get_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     principal = await auth_service.authenticate(session, credentials.credentials, utcnow())
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         # End the auth transaction now: on SQLite every transaction holds the single
         # write lock, and work that opens its own sessions (jobs) must not wait on it.
         # (On PostgreSQL the last-used touch simply commits with the request.)

@@ -171,8 +171,11 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     errors = validation_errors(exc)
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
         return problem(
-            422, "malformed_json", "The request body is not valid JSON.",
-            instance=request.url.path, errors=errors,
+            422,
+            "malformed_json",
+            "The request body is not valid JSON.",
+            instance=request.url.path,
+            errors=errors,
         )
     return problem(
         422,
@@ -217,16 +220,23 @@ def _is_db_unavailable(exc: BaseException) -> bool:
         return True
     name = type(exc).__name__
     # asyncpg raises these outside SQLAlchemy's wrapping when a connection drops mid-use.
-    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError",
-                    "ConnectionFailureError", "AdminShutdownError"}
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+    }
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     if _is_db_unavailable(exc):
         log.warning("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
         return problem(
-            503, "service_unavailable", "The database is unavailable; retry shortly.",
-            instance=request.url.path, headers={"Retry-After": "2"},
+            503,
+            "service_unavailable",
+            "The database is unavailable; retry shortly.",
+            instance=request.url.path,
+            headers={"Retry-After": "2"},
         )
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return problem(

@@ -64,8 +64,13 @@ class RequestContextMiddleware:
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(elapsed)
             # Paths may carry ids but never personal data; query strings are not logged.
-            log.info("request", method=scope["method"], route=template, status=status,
-                     ms=round(elapsed * 1000, 1))
+            log.info(
+                "request",
+                method=scope["method"],
+                route=template,
+                status=status,
+                ms=round(elapsed * 1000, 1),
+            )
 
 
 class _TooLarge(Exception):

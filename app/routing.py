@@ -10,8 +10,9 @@ transaction as the work, so a replay returns exactly what the first call returne
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from fastapi import Request, Response
@@ -28,7 +29,7 @@ from app.models import IdempotencyKey
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 _REPLAY_HEADERS = ("content-type", "location", "etag")
 
 
@@ -99,8 +100,9 @@ async def _claim(
             )
         ).one_or_none()
         if row is None:  # deleted between our insert and select: a failed first attempt
-            raise Conflict("That Idempotency-Key is being retried; try again.",
-                           code="idempotency_in_flight")
+            raise Conflict(
+                "That Idempotency-Key is being retried; try again.", code="idempotency_in_flight"
+            )
         if row.request_hash != request_hash:
             raise RuleViolation(
                 "This Idempotency-Key was used with a different request.",
@@ -119,8 +121,11 @@ async def _claim(
             # The first attempt died mid-flight (process killed): take the key over.
             taken = await s.execute(
                 update(IdempotencyKey)
-                .where(IdempotencyKey.id == row.id, IdempotencyKey.state == "in_flight",
-                       IdempotencyKey.created_at == row.created_at)
+                .where(
+                    IdempotencyKey.id == row.id,
+                    IdempotencyKey.state == "in_flight",
+                    IdempotencyKey.created_at == row.created_at,
+                )
                 .values(created_at=now)
             )
             await s.commit()
@@ -151,8 +156,9 @@ async def _idempotent(request: Request, key: str, original: Handler) -> Response
     settings: Settings = request.app.state.settings
     body = await request.body()
     request_hash = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(),
-                    request.url.query.encode(), body])
+        b"\n".join(
+            [request.method.encode(), request.url.path.encode(), request.url.query.encode(), body]
+        )
     ).hexdigest()
     replay = await _claim(db, settings, request, key, request_hash)
     if isinstance(replay, Response):
@@ -162,18 +168,20 @@ async def _idempotent(request: Request, key: str, original: Handler) -> Response
         if response.status_code >= 300:
             raise _Unstored(response)
         session: AsyncSession | None = getattr(request.state, "session", None)
-        values = dict(
-            state="completed",
-            response_status=response.status_code,
-            response_body=bytes(response.body),
-            response_headers={
+        values = {
+            "state": "completed",
+            "response_status": response.status_code,
+            "response_body": bytes(response.body),
+            "response_headers": {
                 k: v for k, v in response.headers.items() if k.lower() in _REPLAY_HEADERS
             },
-            completed_at=utcnow(),
+            "completed_at": utcnow(),
+        }
+        stmt = (
+            update(IdempotencyKey)
+            .where(IdempotencyKey.owner == _owner(request), IdempotencyKey.key == key)
+            .values(**values)
         )
-        stmt = update(IdempotencyKey).where(
-            IdempotencyKey.owner == _owner(request), IdempotencyKey.key == key
-        ).values(**values)
         if session is not None:
             await session.execute(stmt)
             await _commit(request)

@@ -35,8 +35,9 @@ async def issue_staff_token(
     token, raw = await auth_service.issue_staff_token(
         session, principal, staff, name=data.name, scopes=data.scopes
     )
-    return TokenIssued.model_validate({**TokenRead.model_validate(token).model_dump(),
-                                       "token": raw})
+    return TokenIssued.model_validate(
+        {**TokenRead.model_validate(token).model_dump(), "token": raw}
+    )
 
 
 @router.get(
@@ -69,8 +70,9 @@ async def issue_integration_token(
     token, raw = await auth_service.issue_integration_token(
         session, principal, club, name=data.name, scopes=data.scopes, member_id=data.member_id
     )
-    return TokenIssued.model_validate({**TokenRead.model_validate(token).model_dump(),
-                                       "token": raw})
+    return TokenIssued.model_validate(
+        {**TokenRead.model_validate(token).model_dump(), "token": raw}
+    )
 
 
 @router.delete(

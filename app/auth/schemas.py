@@ -13,7 +13,8 @@ class StaffTokenCreate(InputSchema):
 
     name: Name
     scopes: list[str] | None = Field(
-        default=None, max_length=64,
+        default=None,
+        max_length=64,
         description="Narrow the token below the staff member's roles, e.g. ['calls:read']. "
         "Omitted: everything the roles allow.",
     )

@@ -117,8 +117,13 @@ class AuthService:
         )
         session.add(token)
         audit_service.record(
-            session, actor, entity="token", entity_id=token.id, action="issued",
-            changes={"staff_id": staff.id, "name": name, "scopes": token.scopes}, club_id=None,
+            session,
+            actor,
+            entity="token",
+            entity_id=token.id,
+            action="issued",
+            changes={"staff_id": staff.id, "name": name, "scopes": token.scopes},
+            club_id=None,
         )
         await session.flush()
         return token, raw
@@ -137,8 +142,9 @@ class AuthService:
         actor.require_club(club.id, "club")
         checked = self._check_scopes(scopes) or []
         if not checked:
-            raise RuleViolation("An integration token needs at least one scope.",
-                                code="unknown_scope")
+            raise RuleViolation(
+                "An integration token needs at least one scope.", code="unknown_scope"
+            )
         raw = _new_secret()
         token = ApiToken(
             id=uuid.uuid4(),
@@ -153,8 +159,13 @@ class AuthService:
         )
         session.add(token)
         audit_service.record(
-            session, actor, entity="token", entity_id=token.id, action="issued",
-            changes={"club_id": club.id, "name": name, "scopes": checked}, club_id=club.id,
+            session,
+            actor,
+            entity="token",
+            entity_id=token.id,
+            action="issued",
+            changes={"club_id": club.id, "name": name, "scopes": checked},
+            club_id=club.id,
         )
         await session.flush()
         return token, raw
@@ -192,8 +203,13 @@ class AuthService:
         if token.revoked_at is None:
             token.revoked_at = now
             audit_service.record(
-                session, actor, entity="token", entity_id=token.id, action="revoked",
-                changes={}, club_id=token.club_id,
+                session,
+                actor,
+                entity="token",
+                entity_id=token.id,
+                action="revoked",
+                changes={},
+                club_id=token.club_id,
             )
             await session.flush()
         return token

@@ -4,12 +4,11 @@ import uuid
 from datetime import datetime, time
 from typing import Any, Self
 
+import pycountry
 from pydantic import Field, field_validator, model_validator
 
 from app.core.schemas import InputSchema, Name, Schema, ShortText
 from app.core.timezones import is_valid_timezone
-
-import pycountry
 
 _CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 
@@ -31,7 +30,9 @@ DEFAULT_OPENING = [OpeningHours(weekday=d, opens=time(7), closes=time(22)) for d
 
 class ContactPolicy(Schema):
     silence_days: int = Field(
-        default=3, ge=0, le=30,
+        default=3,
+        ge=0,
+        le=30,
         description="No contact this many days after a purchase, except the thank-you message.",
     )
     max_calls_per_30_days: int = Field(default=2, ge=0, le=30)
@@ -81,7 +82,8 @@ class ClubCreate(InputSchema):
     quiet_hours_start: time = Field(default=time(9), description="Calls allowed from (local).")
     quiet_hours_end: time = Field(default=time(21), description="Calls allowed until (local).")
     opening_hours: list[OpeningHours] | None = Field(
-        default=None, description="Per weekday; omitted: 07:00-22:00 every day. Missing day: closed."
+        default=None,
+        description="Per weekday; omitted: 07:00-22:00 every day. Missing day: closed.",
     )
     contact_policy: ContactPolicy | None = None
     meeting_settings: MeetingSettings | None = None

@@ -24,9 +24,7 @@ from app.models import Club
 
 
 def _hours_json(hours: list[OpeningHours]) -> dict[str, Any]:
-    return {
-        str(h.weekday): [h.opens.strftime("%H:%M"), h.closes.strftime("%H:%M")] for h in hours
-    }
+    return {str(h.weekday): [h.opens.strftime("%H:%M"), h.closes.strftime("%H:%M")] for h in hours}
 
 
 class ClubService:
@@ -49,7 +47,11 @@ class ClubService:
         session.add(club)
         await session.flush()
         audit_service.record(
-            session, actor, entity="club", entity_id=club.id, action="created",
+            session,
+            actor,
+            entity="club",
+            entity_id=club.id,
+            action="created",
             changes={"name": club.name, "timezone": club.timezone, "currency": club.currency},
             club_id=club.id,
         )
@@ -74,11 +76,21 @@ class ClubService:
     ) -> Club:
         actor.require(Perm.CLUBS_WRITE)
         changes = data.model_dump(exclude_unset=True)
-        for field in ("name", "timezone", "currency", "quiet_hours_start", "quiet_hours_end",
-                      "active", "freeze_ends_on_visit"):
+        for field in (
+            "name",
+            "timezone",
+            "currency",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "active",
+            "freeze_ends_on_visit",
+        ):
             if field in changes and changes[field] is None:
-                raise RuleViolation(f"{field} cannot be null.", code="validation_error",
-                                    errors=[{"pointer": f"/{field}", "detail": "cannot be null"}])
+                raise RuleViolation(
+                    f"{field} cannot be null.",
+                    code="validation_error",
+                    errors=[{"pointer": f"/{field}", "detail": "cannot be null"}],
+                )
         before = {k: getattr(club, k) for k in changes}
         if "opening_hours" in changes:
             changes["opening_hours"] = _hours_json(data.opening_hours or [])
@@ -90,15 +102,23 @@ class ClubService:
         end = changes.get("quiet_hours_end", club.quiet_hours_end)
         if start >= end:
             raise RuleViolation(
-                "quiet_hours_start must be before quiet_hours_end.", code="validation_error",
+                "quiet_hours_start must be before quiet_hours_end.",
+                code="validation_error",
                 errors=[{"pointer": "/quiet_hours_start", "detail": "must be before end"}],
             )
         for k, v in changes.items():
             setattr(club, k, v)
         diff = audit_service.diff(before, changes)
         if diff:
-            audit_service.record(session, actor, entity="club", entity_id=club.id,
-                                 action="updated", changes=diff, club_id=club.id)
+            audit_service.record(
+                session,
+                actor,
+                entity="club",
+                entity_id=club.id,
+                action="updated",
+                changes=diff,
+                club_id=club.id,
+            )
         await session.flush()
         return club
 

@@ -106,7 +106,7 @@ def page_params(
 
 @dataclass(frozen=True)
 class SortKey:
-    column: ColumnElement[Any]
+    column: Any  # a mapped attribute or column expression
     descending: bool = False
 
 

@@ -91,8 +91,13 @@ class JobService:
                 return None
             async with db.session_scope() as s:
                 run = JobRun(
-                    job_name=name, trigger=trigger, status="running", as_of=as_of,
-                    started_at=utcnow(), triggered_by_id=triggered_by, host=HOLDER,
+                    job_name=name,
+                    trigger=trigger,
+                    status="running",
+                    as_of=as_of,
+                    started_at=utcnow(),
+                    triggered_by_id=triggered_by,
+                    host=HOLDER,
                 )
                 s.add(run)
             log.info("job_started", job=name, run_id=str(run.id), as_of=as_of.isoformat())

@@ -8,6 +8,9 @@ from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
+from app.models.member import ConsentEvent, Member, MemberNote
+from app.models.membership import Freeze, Membership
+from app.models.plan import Plan
 from app.models.staff import Staff, staff_clubs
 
 __all__ = [
@@ -15,11 +18,17 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Club",
+    "ConsentEvent",
     "Event",
+    "Freeze",
     "IdempotencyKey",
     "InstanceSetting",
     "JobLock",
     "JobRun",
+    "Member",
+    "MemberNote",
+    "Membership",
+    "Plan",
     "Staff",
     "staff_clubs",
 ]

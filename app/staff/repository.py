@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +26,7 @@ def listing(
     *,
     club_id: uuid.UUID | None,
     active: bool | None,
-) -> Select[tuple[Staff]]:
+) -> Select[Any]:
     stmt = select(Staff).options(selectinload(Staff.clubs))
     if club_ids is not None:
         visible = select(staff_clubs.c.staff_id).where(staff_clubs.c.club_id.in_(club_ids))

@@ -27,7 +27,8 @@ class StaffCreate(InputSchema):
     email: EmailStr | None = None
     roles: list[Role] = Field(min_length=1, max_length=6)
     club_ids: list[uuid.UUID] = Field(
-        default_factory=list, max_length=500,
+        default_factory=list,
+        max_length=500,
         description="Clubs this person acts for. Admins are chain-wide and may leave it empty.",
     )
 

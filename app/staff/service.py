@@ -51,8 +51,13 @@ class StaffService:
         session.add(staff)
         await session.flush()
         audit_service.record(
-            session, actor, entity="staff", entity_id=staff.id, action="created",
-            changes={"roles": staff.roles, "club_ids": [c.id for c in clubs]}, club_id=None,
+            session,
+            actor,
+            entity="staff",
+            entity_id=staff.id,
+            action="created",
+            changes={"roles": staff.roles, "club_ids": [c.id for c in clubs]},
+            club_id=None,
         )
         return staff
 
@@ -93,16 +98,26 @@ class StaffService:
         changes = data.model_dump(exclude_unset=True)
         for field in ("name", "roles", "club_ids", "active"):
             if field in changes and changes[field] is None:
-                raise RuleViolation(f"{field} cannot be null.", code="validation_error",
-                                    errors=[{"pointer": f"/{field}", "detail": "cannot be null"}])
-        before = {"roles": staff.roles, "club_ids": staff.club_ids, "active": staff.active,
-                  "name": staff.name, "email": staff.email}
+                raise RuleViolation(
+                    f"{field} cannot be null.",
+                    code="validation_error",
+                    errors=[{"pointer": f"/{field}", "detail": "cannot be null"}],
+                )
+        before = {
+            "roles": staff.roles,
+            "club_ids": staff.club_ids,
+            "active": staff.active,
+            "name": staff.name,
+            "email": staff.email,
+        }
         clubs = staff.clubs
         if "club_ids" in changes:
             clubs = await self._clubs(session, actor, data.club_ids or [])
-        roles = list(dict.fromkeys(data.roles)) if data.roles is not None else [
-            Role(r) for r in staff.roles
-        ]
+        roles = (
+            list(dict.fromkeys(data.roles))
+            if data.roles is not None
+            else [Role(r) for r in staff.roles]
+        )
         self._check_roles(actor, roles, clubs)
         if data.name is not None:
             staff.name = data.name
@@ -112,12 +127,24 @@ class StaffService:
         staff.clubs = clubs
         if data.active is not None:
             staff.active = data.active
-        after = {"roles": staff.roles, "club_ids": staff.club_ids, "active": staff.active,
-                 "name": staff.name, "email": staff.email}
+        after = {
+            "roles": staff.roles,
+            "club_ids": staff.club_ids,
+            "active": staff.active,
+            "name": staff.name,
+            "email": staff.email,
+        }
         diff = audit_service.diff(before, after)
         if diff:
-            audit_service.record(session, actor, entity="staff", entity_id=staff.id,
-                                 action="updated", changes=diff, club_id=None)
+            audit_service.record(
+                session,
+                actor,
+                entity="staff",
+                entity_id=staff.id,
+                action="updated",
+                changes=diff,
+                club_id=None,
+            )
         await session.flush()
         return staff
 

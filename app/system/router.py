@@ -19,8 +19,10 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness",
-    responses={200: {"description": "Ready"}, 503: {"description": "Database unreachable or "
-                                                     "migrations not at head"}},
+    responses={
+        200: {"description": "Ready"},
+        503: {"description": "Database unreachable or migrations not at head"},
+    },
 )
 async def readyz(db: DatabaseDep) -> JSONResponse:
     """Ready when the database answers and its schema is at the latest migration."""
