@@ -203,6 +203,15 @@ _STATUS_CODES = {
 
 async def _http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+        # FastAPI reports bodies json.loads cannot take (e.g. absurd nesting) as 400;
+        # for clients that is the same failure as malformed JSON.
+        return problem(
+            422,
+            "malformed_json",
+            "The request body could not be parsed as JSON.",
+            instance=request.url.path,
+        )
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return problem(

@@ -105,43 +105,40 @@ class BodySizeLimitMiddleware:
                 await _send_413(send, scope["path"], limit)
                 return
         received = 0
+        exceeded = False
+        replaced = False
         started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
+        async def guarded_send(message: Message) -> None:
+            # The framework may turn the aborted read into its own error response;
+            # whatever it answers, the client gets the 413.
+            nonlocal replaced, started
+            if exceeded:
+                if not replaced and message["type"] == "http.response.start":
+                    replaced = True
+                    await _send_413(send, scope["path"], limit)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if exceeded and not started and not replaced:
                 await _send_413(send, scope["path"], limit)
-        except Exception as exc:  # the body error may surface wrapped by the framework
-            if _caused_by_too_large(exc) and not started:
-                await _send_413(send, scope["path"], limit)
-            else:
+            elif not exceeded:
                 raise
-
-
-def _caused_by_too_large(exc: BaseException | None) -> bool:
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, _TooLarge):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
 
 
 async def _send_413(send: Send, path: str, limit: int) -> None:

@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 import app
 
@@ -73,6 +73,11 @@ async def downgrade(engine: AsyncEngine, target: str = "base") -> None:
     cfg = alembic_config()
     async with engine.begin() as conn:
         await conn.run_sync(_downgrade, cfg, target)
+
+
+async def revision_in_session(session: AsyncSession) -> str | None:
+    conn = await session.connection()
+    return await conn.run_sync(_current)
 
 
 async def is_at_head(engine: AsyncEngine) -> bool:

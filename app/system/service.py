@@ -4,7 +4,7 @@ import secrets
 
 from app.config import Settings
 from app.db import Database
-from app.migrate import head_revision, is_at_head
+from app.migrate import head_revision, revision_in_session
 from app.system import repository
 
 
@@ -21,17 +21,17 @@ async def signing_key(db: Database, settings: Settings) -> bytes:
 
 async def readiness(db: Database) -> tuple[bool, dict[str, str]]:
     checks: dict[str, str] = {}
-    try:
-        async with db.sessionmaker() as s:
+    async with db.sessionmaker() as s:
+        try:
             await repository.ping(s)
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure means "not ready", with the reason
-        checks["database"] = f"unreachable: {type(exc).__name__}"
-        return False, checks
-    try:
-        at_head = await is_at_head(db.engine)
-    except Exception as exc:
-        checks["migrations"] = f"unknown: {type(exc).__name__}"
-        return False, checks
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means "not ready", with the reason
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+            return False, checks
+        try:
+            at_head = await revision_in_session(s) == head_revision()
+        except Exception as exc:
+            checks["migrations"] = f"unknown: {type(exc).__name__}"
+            return False, checks
     checks["migrations"] = "at head" if at_head else f"behind head {head_revision()}"
     return at_head, checks
