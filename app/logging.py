@@ -1,4 +1,8 @@
-"""Structured logs: JSON in production, readable on a console, a request id on each line."""
+"""Structured logs: JSON in production, readable on a console, a request id on each line.
+
+Library logs (uvicorn, APScheduler, SQLAlchemy) go through the same renderer, so a JSON
+deployment emits nothing but JSON lines.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import structlog
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
+        structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: structlog.types.Processor = (
@@ -19,14 +23,26 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer]
-        if fmt == "json"
-        else [*shared, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-        ),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(numeric)
+    # APScheduler narrates every add/run at INFO; keep its warnings and errors.
+    logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
