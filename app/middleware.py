@@ -59,8 +59,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = _route_template(scope)
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(elapsed)
             # Paths may carry ids but never personal data; query strings are not logged.
@@ -71,6 +70,21 @@ class RequestContextMiddleware:
                 status=status,
                 ms=round(elapsed * 1000, 1),
             )
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's full template, e.g. /api/v1/clubs/{club_id} (never raw ids).
+
+    Routes inside included routers know only their own part of the path; the prefix is
+    the concrete path minus as many segments as the route's template has.
+    """
+    route_path = getattr(scope.get("route"), "path", None)
+    if not route_path:
+        return "unmatched"
+    depth = route_path.rstrip("/").count("/")
+    parts = scope["path"].rstrip("/").split("/")
+    prefix = "/".join(parts[: len(parts) - depth]) if depth else scope["path"].rstrip("/")
+    return prefix + route_path
 
 
 class _TooLarge(Exception):

@@ -74,7 +74,7 @@ async def test_metrics_count_requests_by_route_template(
     r = await client.get("/metrics")
     assert r.status_code == 200
     assert "club_renewal_http_requests_total" in r.text
-    assert "{club_id}" in r.text
+    assert 'route="/api/v1/clubs/{club_id}"' in r.text
     assert club["id"] not in r.text
 
 
