@@ -79,11 +79,12 @@ def _route_template(scope: Scope) -> str:
     the concrete path minus as many segments as the route's template has.
     """
     route_path = getattr(scope.get("route"), "path", None)
-    if not route_path:
+    if not isinstance(route_path, str) or not route_path:
         return "unmatched"
     depth = route_path.rstrip("/").count("/")
-    parts = scope["path"].rstrip("/").split("/")
-    prefix = "/".join(parts[: len(parts) - depth]) if depth else scope["path"].rstrip("/")
+    path: str = scope["path"].rstrip("/")
+    parts = path.split("/")
+    prefix = "/".join(parts[: len(parts) - depth]) if depth else path
     return prefix + route_path
 
 

@@ -28,11 +28,15 @@ async def test_emit_commits_with_the_change(db: Database) -> None:
     assert isinstance(event.data["freeze_id"], str)
 
 
+async def _emit_then_fail(db: Database) -> None:
+    async with db.session_scope() as s:
+        await emit(s, "freeze.started", {}, club_id=None)
+        raise RuntimeError("the change failed")
+
+
 async def test_emit_rolls_back_with_the_change(db: Database) -> None:
     with pytest.raises(RuntimeError):
-        async with db.session_scope() as s:
-            await emit(s, "freeze.started", {}, club_id=None)
-            raise RuntimeError("the change failed")
+        await _emit_then_fail(db)
     assert await _count(db) == 0
 
 
