@@ -148,7 +148,7 @@ async def erase_member(session: SessionDep, principal: Eraser, member: MemberDep
     responses=error_responses(401, 403, 404),
 )
 async def export_member(session: SessionDep, principal: Reader, member: MemberDep) -> MemberExport:
-    """Everything kept about the member (a data-subject access request); the export is audited."""
+    """All personal data kept about the member (audited); needs `audit:read` or its own token."""
     export = await member_service.export(session, principal, member)
     return MemberExport(
         member=_read(export.member), exported_at=export.exported_at, sections=export.sections

@@ -401,8 +401,16 @@ class MemberService:
     async def export(
         self, session: AsyncSession, actor: Principal, member: Member
     ) -> MemberExportView:
-        """Everything kept about the member, from every domain that registered a section."""
+        """Everything kept about the member, from every domain that registered a section.
+
+        The export is a dossier (audit trail, money, every domain's records), more than
+        the member card desk staff work with: it needs `audit:read` (managers, admins),
+        or a token pinned to this very member (the member's own app)."""
         actor.require(Perm.MEMBERS_READ)
+        if actor.member_id != member.id and not actor.can(Perm.AUDIT_READ):
+            raise Forbidden(
+                "A personal-data export needs 'audit:read' or a token pinned to this member."
+            )
         view = await self.view(session, member)
         sections = {name: await fn(session, member) for name, fn in privacy.export_sections()}
         audit_service.record(

@@ -9,7 +9,7 @@ from httpx import AsyncClient
 
 from app.db import Database
 from tests.fixtures.factories import bearer, make_token
-from tests.members.conftest import MEMBERS, assert_problem, member_body, snapshot
+from tests.members.conftest import MEMBERS, assert_problem, create_member, member_body, snapshot
 
 
 def writes(club: dict[str, Any], member: dict[str, Any]) -> list[tuple[str, str, Any]]:
@@ -33,7 +33,6 @@ def reads(member: dict[str, Any]) -> list[str]:
         f"{MEMBERS}/{mid}",
         f"{MEMBERS}/{mid}/consents",
         f"{MEMBERS}/{mid}/notes",
-        f"{MEMBERS}/{mid}/export",
     ]
 
 
@@ -43,7 +42,7 @@ class TestPermissions:
     ) -> None:
         for method, url, body in writes(club, member):
             assert_problem(await client.request(method, url, json=body), 401, "missing_token")
-        for url in reads(member):
+        for url in [*reads(member), f"{MEMBERS}/{member['id']}/export"]:
             assert_problem(await client.get(url), 401, "missing_token")
         assert_problem(await client.delete(f"{MEMBERS}/{member['id']}"), 401, "missing_token")
 
@@ -116,3 +115,52 @@ class TestPermissions:
             f"{MEMBERS}/{outsider['id']}", json={"first_name": "x"}, headers=bearer(trainer)
         )
         assert_problem(r, 403, "forbidden")
+
+
+class TestExportPermission:
+    @pytest.mark.parametrize("role", ["front_desk", "caller", "consultant", "trainer"])
+    async def test_member_card_readers_cannot_export_the_dossier(
+        self,
+        client: AsyncClient,
+        db: Database,
+        club: dict[str, Any],
+        member: dict[str, Any],
+        role: str,
+    ) -> None:
+        token = await make_token(db, role, club_ids=[club["id"]])
+        before = await snapshot(db)
+        r = await client.get(f"{MEMBERS}/{member['id']}/export", headers=bearer(token))
+        assert_problem(r, 403, "forbidden")
+        assert await snapshot(db) == before
+
+    async def test_club_manager_exports(
+        self, client: AsyncClient, db: Database, club: dict[str, Any], member: dict[str, Any]
+    ) -> None:
+        manager = await make_token(db, "manager", club_ids=[club["id"]])
+        r = await client.get(f"{MEMBERS}/{member['id']}/export", headers=bearer(manager))
+        assert r.status_code == 200
+
+    async def test_the_members_own_app_exports_its_own_data_only(
+        self,
+        client: AsyncClient,
+        admin_token: str,
+        club: dict[str, Any],
+        member: dict[str, Any],
+    ) -> None:
+        sister = await create_member(client, admin_token, club, first_name="Olga")
+        r = await client.post(
+            "/api/v1/tokens",
+            json={
+                "name": "member app",
+                "club_id": club["id"],
+                "scopes": ["members:read"],
+                "member_id": member["id"],
+            },
+            headers=bearer(admin_token),
+        )
+        app = r.json()["token"]
+        own = await client.get(f"{MEMBERS}/{member['id']}/export", headers=bearer(app))
+        assert own.status_code == 200
+        assert own.json()["member"]["id"] == member["id"]
+        other = await client.get(f"{MEMBERS}/{sister['id']}/export", headers=bearer(app))
+        assert_problem(other, 404, "member_not_found")
