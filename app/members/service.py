@@ -339,6 +339,8 @@ class MemberService:
             recorded_at=recorded_at,
         )
         session.add(event)
+        # Consents are part of the member card: sync clients polling `updated_since` see it.
+        member.updated_at = now
         await session.flush()
         after = (await current_consents(session, [member.id]))[member.id][purpose]
         audit_service.record(
@@ -374,8 +376,11 @@ class MemberService:
     ) -> MemberNote:
         actor.require(Perm.MEMBERS_WRITE)
         self._not_erased(member)
-        note = self._note(member, data.kind, data.body, actor, utcnow())
+        now = utcnow()
+        note = self._note(member, data.kind, data.body, actor, now)
         session.add(note)
+        if note.kind == NoteKind.HANDOFF:
+            member.updated_at = now  # hand-off notes are part of the member card
         await session.flush()
         return note
 

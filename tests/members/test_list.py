@@ -253,6 +253,29 @@ class TestFilters:
         assert maria["id"] in {m["id"] for m in later}
         assert await search(client, admin_token, updated_since="2999-01-01T00:00:00Z") == []
 
+    async def test_consent_and_handoff_changes_count_as_updates(
+        self, client: AsyncClient, admin_token: str, people: dict[str, dict[str, Any]]
+    ) -> None:
+        olga, maria = people["olga"], people["maria"]
+        since = (await search(client, admin_token, q="Sidorov"))[0]["updated_at"]
+        r = await client.post(
+            f"{MEMBERS}/{olga['id']}/consents",
+            json={"purpose": "calls", "granted": True, "source": "desk"},
+            headers=bearer(admin_token),
+        )
+        assert r.status_code == 201
+        r = await client.post(
+            f"{MEMBERS}/{maria['id']}/notes",
+            json={"kind": "handoff", "body": "Renewal sale: wants a trainer."},
+            headers=bearer(admin_token),
+        )
+        assert r.status_code == 201
+        changed = await search(client, admin_token, updated_since=since)
+        assert {olga["id"], maria["id"]} <= {m["id"] for m in changed}
+        newest = max(changed, key=lambda m: m["updated_at"])
+        assert newest["id"] == maria["id"]
+        assert newest["handoff_notes"][0]["body"] == "Renewal sale: wants a trainer."
+
     async def test_list_items_carry_consents_and_handoff_notes(
         self, client: AsyncClient, admin_token: str, member: dict[str, Any]
     ) -> None:
