@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -276,6 +277,27 @@ class TestBadInput:
         r = await client.post(MEMBERS, json=body, headers=bearer(admin_token))
         assert_problem(r, 422, "validation_error")
         assert f"/{field}" in pointers(r)
+        assert await snapshot(db) == before
+
+    @pytest.mark.parametrize("field", ["first_name", "goals", "notes", "card_number", "phone"])
+    async def test_lone_surrogate_is_refused(
+        self,
+        client: AsyncClient,
+        db: Database,
+        admin_token: str,
+        club: dict[str, Any],
+        field: str,
+    ) -> None:
+        # Valid JSON ("\ud800" escape), but not text any database can store.
+        before = await snapshot(db)
+        raw = json.dumps(member_body(club, **{field: "Ma\ud800ria"}))
+        r = await client.post(
+            MEMBERS,
+            content=raw.encode(),
+            headers={**bearer(admin_token), "content-type": "application/json"},
+        )
+        assert_problem(r, 422, "validation_error")
+        assert pointers(r) == {f"/{field}"}
         assert await snapshot(db) == before
 
     async def test_future_birth_date_is_refused(
