@@ -88,7 +88,7 @@ async def list_members(
         Query(description="Only members changed at or after this instant (with offset)."),
     ] = None,
 ) -> Page[MemberRead]:
-    """Members of the clubs this token sees, ordered by last name, then first name."""
+    """Members of the clubs this token sees, by club, then last name and first name."""
     views, cursor = await member_service.search(
         session,
         principal,

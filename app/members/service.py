@@ -147,7 +147,9 @@ class MemberService:
         include_erased: bool = False,
         updated_since: datetime | None = None,
     ) -> tuple[list[MemberView], str | None]:
-        """Members of the clubs this token sees, by last name, first name."""
+        """Members of the clubs this token sees, by club, then last name and first name
+        (the order of ix_members_club_id_last_name, so a chain-wide page reads the index
+        instead of sorting every member)."""
         club = await club_service.get(session, actor, club_id) if club_id is not None else None
         stmt = repository.listing(
             club_ids=actor.club_ids,
@@ -161,10 +163,15 @@ class MemberService:
         members, cursor = await paginate(
             session,
             stmt,
-            [SortKey(Member.last_name), SortKey(Member.first_name), SortKey(Member.id)],
+            [
+                SortKey(Member.club_id),
+                SortKey(Member.last_name),
+                SortKey(Member.first_name),
+                SortKey(Member.id),
+            ],
             page,
             scope="members",
-            key_of=lambda m: [m.last_name, m.first_name, m.id],
+            key_of=lambda m: [m.club_id, m.last_name, m.first_name, m.id],
         )
         return await self.views(session, members), cursor
 

@@ -322,6 +322,33 @@ class TestPages:
         ]
         assert len(created) == len(seen)
 
+    async def test_chain_wide_pages_go_club_by_club_and_cover_everyone_once(
+        self,
+        client: AsyncClient,
+        admin_token: str,
+        club: dict[str, Any],
+        other_club: dict[str, Any],
+    ) -> None:
+        for c, last in [
+            (club, "Zorin"),
+            (other_club, "Abel"),
+            (club, "Bykov"),
+            (other_club, "Yusupov"),
+        ]:
+            await create_member(client, admin_token, c, last_name=last, phone="+79031112233")
+        seen: list[tuple[str, str]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+            body = (await client.get(MEMBERS, params=params, headers=bearer(admin_token))).json()
+            seen += [(m["club_id"], m["last_name"]) for m in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        first, second = sorted([club["id"], other_club["id"]])
+        by_club = {club["id"]: ["Bykov", "Zorin"], other_club["id"]: ["Abel", "Yusupov"]}
+        assert seen == [(first, n) for n in by_club[first]] + [(second, n) for n in by_club[second]]
+
     async def test_tampered_cursor_is_refused(self, client: AsyncClient, admin_token: str) -> None:
         r = await client.get(MEMBERS, params={"cursor": "abc.def"}, headers=bearer(admin_token))
         assert_problem(r, 422, "invalid_cursor")
