@@ -95,7 +95,11 @@ def _format_hhmm(value: dt.time) -> str:
     return value.strftime("%H:%M")
 
 
-_HHMM_SCHEMA = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "18:00"}
+_HHMM_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    "examples": ["18:00"],
+}
 
 # A club-local wall-clock time, "HH:MM" in and out (no seconds, no offset).
 ClockTime = Annotated[
