@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
@@ -34,6 +34,51 @@ Writer = Annotated[Principal, Depends(requires(Perm.MEMBERSHIPS_WRITE))]
 _ETAG_HEADER = {"ETag": {"description": "Send it back as `If-Match` to change this resource."}}
 
 
+def _responses(*statuses: int, codes: dict[int, str] | None = None) -> dict[int | str, Any]:
+    """Problem responses, with the business codes a status can carry spelled out."""
+    out = error_responses(*statuses)
+    for status_code, text in (codes or {}).items():
+        out[status_code] = {**out[status_code], "description": text}
+    return out
+
+
+_SALE_CODES = {
+    403: "Not allowed: `forbidden`, `backdating_not_allowed` (start before today needs a "
+    "manager), `price_override_not_allowed` (a price other than the list price needs a manager)",
+    404: "`member_not_found`, `plan_not_found`, `staff_not_found`, `promotion_not_found`",
+    422: "`validation_error`, `plan_inactive`, `plan_not_available` (another club's plan), "
+    "`currency_mismatch`, `member_erased`",
+}
+_FREEZE_CODES = {
+    403: "`forbidden`, `backdating_not_allowed` (a start before today needs a manager)",
+    404: "`membership_not_found`",
+    409: "`freeze_overlap` (another live freeze covers some of these days)",
+    422: "`validation_error` (e.g. end before start), `membership_not_active`, "
+    "`freeze_outside_term`, `freeze_limit_reached`, `freeze_too_short`, `freeze_too_long`, "
+    "`freeze_total_exceeded`",
+}
+_END_EARLY_CODES = {
+    404: "`membership_not_found`, `freeze_not_found`",
+    409: "`freeze_already_ended`, `freeze_already_cancelled`",
+    412: "`precondition_failed`: the freeze changed since its ETag was read",
+    422: "`validation_error` (end before start), `freeze_end_not_earlier`, "
+    "`freeze_end_in_past` (a running freeze ends today at the earliest), `freeze_too_short` "
+    "(a scheduled freeze), `freeze_outside_term` (a later freeze would fall past the end)",
+}
+_CANCEL_FREEZE_CODES = {
+    404: "`membership_not_found`, `freeze_not_found`",
+    409: "`freeze_already_started` (end it early instead), `freeze_already_cancelled`",
+    412: "`precondition_failed`: the freeze changed since its ETag was read",
+    422: "`freeze_outside_term` (a later freeze would fall past the end)",
+}
+_CANCEL_CODES = {
+    404: "`membership_not_found`",
+    409: "`membership_already_cancelled`",
+    412: "`precondition_failed`: the membership changed since its ETag was read",
+    422: "`validation_error` (a reason is required), `membership_not_active` (expired)",
+}
+
+
 def _membership(view: MembershipView, response: Response) -> MembershipRead:
     response.headers["ETag"] = etag_for(view.membership.id, view.membership.version)
     return MembershipRead.of(view.membership, view.status)
@@ -55,7 +100,10 @@ def _freeze(view: FreezeView, response: Response) -> FreezeRead:
     + "\n\nStatus is derived as of the club-local today. Emits `membership.created`.",
     status_code=status.HTTP_201_CREATED,
     response_model=MembershipRead,
-    responses={**error_responses(401, 403, 404, 409, 422), 201: {"headers": _ETAG_HEADER}},
+    responses={
+        **_responses(401, 403, 404, 409, 422, codes=_SALE_CODES),
+        201: {"headers": _ETAG_HEADER},
+    },
 )
 async def create_membership(
     data: MembershipCreate, session: SessionDep, principal: Writer, response: Response
@@ -137,7 +185,7 @@ async def update_membership(
     summary="Cancel a membership",
     status_code=status.HTTP_200_OK,
     response_model=MembershipRead,
-    responses=error_responses(401, 403, 404, 409, 412, 422, 428),
+    responses=_responses(401, 403, 404, 409, 412, 422, 428, codes=_CANCEL_CODES),
 )
 async def cancel_membership(
     membership: MembershipDep,
@@ -168,7 +216,10 @@ async def cancel_membership(
     summary="Freeze a membership",
     status_code=status.HTTP_201_CREATED,
     response_model=FreezeRead,
-    responses={**error_responses(401, 403, 404, 409, 422), 201: {"headers": _ETAG_HEADER}},
+    responses={
+        **_responses(401, 403, 404, 409, 422, codes=_FREEZE_CODES),
+        201: {"headers": _ETAG_HEADER},
+    },
 )
 async def create_freeze(
     membership: MembershipDep,
@@ -216,7 +267,7 @@ async def get_freeze(
     "/memberships/{membership_id}/freezes/{freeze_id}",
     summary="End a freeze early",
     response_model=FreezeRead,
-    responses=error_responses(401, 403, 404, 409, 412, 422, 428),
+    responses=_responses(401, 403, 404, 409, 412, 422, 428, codes=_END_EARLY_CODES),
 )
 async def end_freeze_early(
     membership: MembershipDep,
@@ -245,7 +296,7 @@ async def end_freeze_early(
     "/memberships/{membership_id}/freezes/{freeze_id}",
     summary="Cancel a freeze not yet started",
     response_model=FreezeRead,
-    responses=error_responses(401, 403, 404, 409, 412, 422, 428),
+    responses=_responses(401, 403, 404, 409, 412, 422, 428, codes=_CANCEL_FREEZE_CODES),
 )
 async def cancel_freeze(
     membership: MembershipDep,
