@@ -16,7 +16,7 @@ from pydantic import (
 
 from app.core.schemas import InputSchema, LongText, Schema
 from app.memberships.status import MembershipStatus
-from app.memberships.terms import MAX_EXTRA_DAYS, TERM_RULE
+from app.memberships.terms import TERM_RULE
 from app.plans.schemas import MAX_PRICE
 
 
@@ -197,6 +197,3 @@ class FreezeRead(Schema):
     def of(cls, freeze: Any, status: FreezeStatus) -> FreezeRead:
         values = {k: getattr(freeze, k) for k in cls.model_fields if k != "status"}
         return cls.model_validate({**values, "status": status})
-
-
-BonusDays = Annotated[int, Field(gt=0, le=MAX_EXTRA_DAYS)]
