@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
 from app.jobs.router import router as jobs_router
+from app.messaging.router import router as messages_router
 from app.staff.router import router as staff_router
 
 API_PREFIX = "/api/v1"
@@ -21,6 +22,11 @@ TAGS: list[dict[str, Any]] = [
         "description": "Bearer tokens for staff and integrations. Secrets are "
         "shown once and stored hashed.",
     },
+    {
+        "name": "Messages",
+        "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
+        "for quiet hours, and what the contact policy suppressed and why.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -29,4 +35,5 @@ api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
 api_router.include_router(auth_router, tags=["Tokens"])
+api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(jobs_router, tags=["Jobs"])

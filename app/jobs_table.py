@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app.config import get_settings
 from app.jobs.housekeeping import housekeeping
+from app.messaging.jobs import messages
 from app.scheduler import JOBS, JobSpec, register
 
 
 def load_jobs() -> None:
     if JOBS:
         return
+    settings = get_settings()
     register(
         JobSpec(
             name="housekeeping",
             func=housekeeping,
             trigger=IntervalTrigger(hours=1),
             description="Purge expired Idempotency-Key records and job runs older than 90 days.",
+        )
+    )
+    register(
+        JobSpec(
+            name="messages",
+            func=messages,
+            trigger=IntervalTrigger(seconds=settings.messages_interval_seconds),
+            description="Send due SMS and e-mail through the provider; retry with backoff.",
+            # A missed tick is not worth running late: the next one is seconds away.
+            misfire_grace_seconds=max(30, 2 * settings.messages_interval_seconds),
         )
     )
