@@ -7,8 +7,6 @@ connection pool per process instead of opening a client per run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 
 from app import __version__
@@ -17,10 +15,24 @@ from app.config import Settings
 USER_AGENT = f"club-renewal/{__version__}"
 
 
-@dataclass(frozen=True)
 class Runtime:
-    settings: Settings
-    http: httpx.AsyncClient
+    """Settings plus the shared client, created on first use (building an SSL context
+    costs ~50 ms, which a process that never sends anything should not pay)."""
+
+    def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._http = http
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = make_client(self.settings)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
 
 _current: Runtime | None = None
@@ -43,7 +55,7 @@ async def start(settings: Settings, *, http: httpx.AsyncClient | None = None) ->
     global _current
     if _current is not None:
         await stop()
-    _current = Runtime(settings=settings, http=http or make_client(settings))
+    _current = Runtime(settings, http)
     return _current
 
 
@@ -51,7 +63,7 @@ async def stop() -> None:
     global _current
     runtime, _current = _current, None
     if runtime is not None:
-        await runtime.http.aclose()
+        await runtime.aclose()
 
 
 def current() -> Runtime:

@@ -76,7 +76,8 @@ async def test_local_provider_marks_due_messages_sent(db: Database, club_id: uui
     for q in queued:
         m = await reload(db, q)
         assert (m.status, m.attempts, m.provider) == ("sent", 1, "local")
-        assert m.provider_message_id == f"local-{m.id}" and m.sent_at is not None
+        assert m.provider_message_id == f"local-{m.id}"
+        assert m.sent_at is not None
     assert (await dispatch(db, MSK_NOON, LocalProvider(), CONFIG))["sent"] == 0
 
 
@@ -99,8 +100,11 @@ async def test_failures_retry_with_exponential_backoff_then_succeed(
     provider = FlakyProvider(fail=2)
     first = await dispatch(db, MSK_NOON, provider, CONFIG)
     m = await reload(db, msg)
-    assert first["retried"] == 1 and m.status == "queued" and m.attempts == 1
-    assert m.next_attempt_at is not None and m.last_error == "gateway answered 503"
+    assert first["retried"] == 1
+    assert m.status == "queued"
+    assert m.attempts == 1
+    assert m.next_attempt_at is not None
+    assert m.last_error == "gateway answered 503"
     delay1 = m.next_attempt_at - MSK_NOON
     assert timedelta(seconds=60) <= delay1 <= timedelta(seconds=67)
     await dispatch(db, m.next_attempt_at, provider, CONFIG)
@@ -133,7 +137,8 @@ async def test_a_refused_message_fails_at_once(db: Database, club_id: uuid.UUID)
     msg = await queue(db, member)
     counts = await dispatch(db, MSK_NOON, FlakyProvider(fail=1, retryable=False), CONFIG)
     m = await reload(db, msg)
-    assert counts["failed"] == 1 and (m.status, m.attempts) == ("failed", 1)
+    assert counts["failed"] == 1
+    assert (m.status, m.attempts) == ("failed", 1)
 
 
 async def test_consent_withdrawn_after_queuing_suppresses_at_dispatch(
@@ -145,7 +150,8 @@ async def test_consent_withdrawn_after_queuing_suppresses_at_dispatch(
     provider = FlakyProvider()
     counts = await dispatch(db, MSK_NOON, provider, CONFIG)
     m = await reload(db, msg)
-    assert counts["suppressed"] == 1 and provider.calls == []
+    assert counts["suppressed"] == 1
+    assert provider.calls == []
     assert (m.status, m.suppressed_reason) == ("suppressed", "no_consent")
 
 
@@ -155,7 +161,8 @@ async def test_dispatch_recheck_does_not_let_a_message_count_against_itself(
     member = await make_member(db, club_id, consents=SMS_CONSENTS)
     msgs = [await queue(db, member) for _ in range(4)]  # exactly the cap
     counts = await dispatch(db, MSK_NOON, LocalProvider(), CONFIG)
-    assert counts["sent"] == 4 and counts["suppressed"] == 0
+    assert counts["sent"] == 4
+    assert counts["suppressed"] == 0
     assert {(await reload(db, m)).status for m in msgs} == {"sent"}
 
 
@@ -227,7 +234,8 @@ async def test_a_slow_provider_is_cut_off_by_the_send_timeout(
     cfg = DispatchConfig(max_attempts=3, send_timeout=0.1)
     counts = await dispatch(db, MSK_NOON, Slow(), cfg)
     m = await reload(db, msg)
-    assert counts["retried"] == 1 and m.last_error == "timed out"
+    assert counts["retried"] == 1
+    assert m.last_error == "timed out"
 
 
 async def test_messages_job_runs_over_the_api(
@@ -241,7 +249,8 @@ async def test_messages_job_runs_over_the_api(
         headers=bearer(admin_token),
     )
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "succeeded" and r.json()["counts"]["sent"] == 1
+    assert r.json()["status"] == "succeeded"
+    assert r.json()["counts"]["sent"] == 1
     assert (await reload(db, msg)).status == "sent"
 
 
@@ -273,7 +282,9 @@ async def test_concurrent_claims_take_disjoint_rows_with_skip_locked(
         second = await asyncio.wait_for(messaging_service.claim_due(s2, MSK_NOON, cfg), 5)
         ids1 = {m.id for m in first.messages}
         ids2 = {m.id for m in second.messages}
-        assert len(ids1) == 4 and len(ids2) == 2 and not ids1 & ids2
+        assert len(ids1) == 4
+        assert len(ids2) == 2
+        assert not ids1 & ids2
         await s1.commit()
         await s2.commit()
     async with db.sessionmaker() as s:

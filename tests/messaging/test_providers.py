@@ -93,9 +93,11 @@ async def test_payload_fields_and_auth_header_come_from_settings() -> None:
         result = await HttpGatewayProvider(client, settings).send(message("email", "Welcome"))
     (req,) = seen
     assert str(req.url) == "https://mail.example.com/v1/messages"
-    assert req.headers["x-api-key"] == "mail-secret" and "authorization" not in req.headers
+    assert req.headers["x-api-key"] == "mail-secret"
+    assert "authorization" not in req.headers
     body = json.loads(req.content)
-    assert body["recipient"] == "maria@example.com" and body["text"] == "Thank you!"
+    assert body["recipient"] == "maria@example.com"
+    assert body["text"] == "Thank you!"
     assert body["subject"] == "Welcome"
     assert result.provider_message_id == "7"
 
@@ -138,5 +140,7 @@ async def test_against_a_local_asgi_gateway() -> None:
         settings = gateway_settings(sms_gateway_url="http://gateway.local/sms")
         result = await HttpGatewayProvider(client, settings).send(message())
     (got,) = receiver.received
-    assert got.path == "/sms" and got.headers["authorization"] == "Bearer sms-secret"
-    assert got.json()["to"] == "+79161234567" and result.provider_message_id == "gw-1"
+    assert got.path == "/sms"
+    assert got.headers["authorization"] == "Bearer sms-secret"
+    assert got.json()["to"] == "+79161234567"
+    assert result.provider_message_id == "gw-1"

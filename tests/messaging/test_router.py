@@ -51,7 +51,8 @@ async def test_lists_newest_first_with_filters(
         "/api/v1/messages", params={"member_id": str(a.id)}, headers=bearer(admin_token)
     )
     (item,) = r.json()["items"]
-    assert item["status"] == "queued" and item["body"].startswith("Happy birthday, Maria")
+    assert item["status"] == "queued"
+    assert item["body"].startswith("Happy birthday, Maria")
 
 
 async def test_pages_with_a_cursor(
@@ -64,7 +65,7 @@ async def test_pages_with_a_cursor(
     cursor = None
     for _ in range(5):
         params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
-        page = (await client.get("/api/v1/messages", params=params, headers=bearer(admin_token)))
+        page = await client.get("/api/v1/messages", params=params, headers=bearer(admin_token))
         seen += [m["id"] for m in page.json()["items"]]
         cursor = page.json()["next_cursor"]
         if cursor is None:
@@ -87,13 +88,14 @@ async def test_another_clubs_messages_are_invisible(
         "/api/v1/messages", params={"member_id": str(theirs.id)}, headers=bearer(caller)
     )
     assert r.json()["items"] == []
-    r = await client.get("/api/v1/messages", params={"club_id": other["id"]}, headers=bearer(caller))
-    assert r.status_code == 404 and r.json()["code"] == "club_not_found"
+    r = await client.get(
+        "/api/v1/messages", params={"club_id": other["id"]}, headers=bearer(caller)
+    )
+    assert r.status_code == 404
+    assert r.json()["code"] == "club_not_found"
 
 
-async def test_needs_messages_read(
-    client: AsyncClient, db: Database, club_id: uuid.UUID
-) -> None:
+async def test_needs_messages_read(client: AsyncClient, db: Database, club_id: uuid.UUID) -> None:
     trainer = await make_token(db, "trainer", club_ids=[club_id])
     r = await client.get("/api/v1/messages", headers=bearer(trainer))
     assert r.status_code == 403
@@ -104,4 +106,5 @@ async def test_an_unknown_status_is_a_validation_error(
     client: AsyncClient, admin_token: str
 ) -> None:
     r = await client.get("/api/v1/messages", params={"status": "lost"}, headers=bearer(admin_token))
-    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert r.status_code == 422
+    assert r.json()["code"] == "validation_error"

@@ -96,7 +96,8 @@ class TestQueue:
             context={"meeting_time": "12 Mar 18:30"},
             exempt_from_caps=True,
         )
-        assert msg.status == "queued" and msg.exempt_from_caps
+        assert msg.status == "queued"
+        assert msg.exempt_from_caps
 
     async def test_outside_quiet_hours_it_waits_for_the_next_allowed_time(
         self, db: Database, club_id: uuid.UUID
@@ -112,9 +113,7 @@ class TestQueue:
     ) -> None:
         member = await make_member(db, club_id, consents=SMS_CONSENTS)
         plan = await make_plan(db, club_id)
-        await make_membership(
-            db, member, plan, start_date=date(2026, 3, 10), created_at=MSK_NOON
-        )
+        await make_membership(db, member, plan, start_date=date(2026, 3, 10), created_at=MSK_NOON)
         greeting = await queue(db, member)
         thanks = await queue(db, member, template="thank_you")
         assert (greeting.status, greeting.deferred_reason) == ("queued", "silence_period")
@@ -207,9 +206,7 @@ class TestChannel:
         msg = await queue(db, member, channel="sms")
         assert (msg.channel, msg.suppressed_reason) == ("sms", "no_consent")
 
-    async def test_calls_are_not_a_message_channel(
-        self, db: Database, club_id: uuid.UUID
-    ) -> None:
+    async def test_calls_are_not_a_message_channel(self, db: Database, club_id: uuid.UUID) -> None:
         member = await make_member(db, club_id, consents=SMS_CONSENTS)
         with pytest.raises(RuleViolation) as err:
             await queue(db, member, channel="call")
@@ -245,7 +242,8 @@ class TestErasure:
             "member_erased",
         )
         assert rows[sent.id].status == "sent"  # history (and caps) keep the fact
-        assert rows[kept.id].body and rows[kept.id].to_address == other.phone
+        assert rows[kept.id].body
+        assert rows[kept.id].to_address == other.phone
 
 
 async def test_queue_for_a_message_a_day_later_is_due_then(

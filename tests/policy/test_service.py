@@ -107,9 +107,7 @@ async def test_inputs_for_many_members_take_a_fixed_number_of_queries(
         conn = await s.connection()
         event.listen(conn.sync_connection, "before_cursor_execute", count)
         try:
-            subjects = await contact_policy_service.subjects(
-                s, [m.id for m in members], MSK_NOON
-            )
+            subjects = await contact_policy_service.subjects(s, [m.id for m in members], MSK_NOON)
         finally:
             event.remove(conn.sync_connection, "before_cursor_execute", count)
     assert len(subjects) == 12
