@@ -11,6 +11,7 @@ from app.clubs.router import router as clubs_router
 from app.jobs.router import router as jobs_router
 from app.messaging.router import router as messages_router
 from app.staff.router import router as staff_router
+from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -27,6 +28,11 @@ TAGS: list[dict[str, Any]] = [
         "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
         "for quiet hours, and what the contact policy suppressed and why.",
     },
+    {
+        "name": "Webhooks",
+        "description": "Subscribe an endpoint to events. Deliveries are signed "
+        "(`Webhook-Signature`), retried with backoff for 24 hours, and logged.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -36,4 +42,5 @@ api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(messages_router, tags=["Messages"])
+api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(jobs_router, tags=["Jobs"])

@@ -8,6 +8,7 @@ from app.config import get_settings
 from app.jobs.housekeeping import housekeeping
 from app.messaging.jobs import messages
 from app.scheduler import JOBS, JobSpec, register
+from app.webhooks.jobs import webhooks
 
 
 def load_jobs() -> None:
@@ -30,5 +31,14 @@ def load_jobs() -> None:
             description="Send due SMS and e-mail through the provider; retry with backoff.",
             # A missed tick is not worth running late: the next one is seconds away.
             misfire_grace_seconds=max(30, 2 * settings.messages_interval_seconds),
+        )
+    )
+    register(
+        JobSpec(
+            name="webhooks",
+            func=webhooks,
+            trigger=IntervalTrigger(seconds=settings.webhooks_interval_seconds),
+            description="Fan new events out to subscriptions and deliver due webhooks.",
+            misfire_grace_seconds=max(30, 2 * settings.webhooks_interval_seconds),
         )
     )
