@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
+from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
 from app.messaging.router import router as messages_router
 from app.staff.router import router as staff_router
@@ -33,6 +34,11 @@ TAGS: list[dict[str, Any]] = [
         "description": "Subscribe an endpoint to events. Deliveries are signed "
         "(`Webhook-Signature`), retried with backoff for 24 hours, and logged.",
     },
+    {
+        "name": "Events",
+        "description": "Every event as a replayable feed in a stable order: poll with "
+        "`after` to catch up after downtime or instead of webhooks.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -43,4 +49,5 @@ api_router.include_router(staff_router, tags=["Staff"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
+api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(jobs_router, tags=["Jobs"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apscheduler.triggers.interval import IntervalTrigger
 
 from app.config import get_settings
+from app.events.jobs import event_retention
 from app.jobs.housekeeping import housekeeping
 from app.messaging.jobs import messages
 from app.scheduler import JOBS, JobSpec, register
@@ -40,5 +41,14 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(seconds=settings.webhooks_interval_seconds),
             description="Fan new events out to subscriptions and deliver due webhooks.",
             misfire_grace_seconds=max(30, 2 * settings.webhooks_interval_seconds),
+        )
+    )
+    register(
+        JobSpec(
+            name="event_retention",
+            func=event_retention,
+            trigger=IntervalTrigger(hours=1),
+            description="Purge events (and their webhook deliveries) older than "
+            "CLUB_RENEWAL_EVENTS_RETENTION_DAYS.",
         )
     )

@@ -234,12 +234,13 @@ class TestReadUpdateDelete:
 async def test_openapi_documents_the_integration_routes(client: AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     tags = {t["name"] for t in spec["tags"]}
-    assert {"Messages", "Webhooks"} <= tags
+    assert {"Messages", "Webhooks", "Events"} <= tags
     for path in (
         "/api/v1/webhooks",
         "/api/v1/webhooks/{webhook_id}",
         "/api/v1/webhooks/{webhook_id}/deliveries",
         "/api/v1/messages",
+        "/api/v1/events",
     ):
         for op in spec["paths"][path].values():
             assert op["summary"], path
