@@ -9,6 +9,7 @@ once, even with several workers.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -17,7 +18,7 @@ from app.core.timezones import local_date, local_to_utc
 
 @dataclass(frozen=True)
 class ClubDay:
-    club_id: object
+    club_id: uuid.UUID
     timezone: str
     local_date: date
     scheduled_at: datetime  # the UTC instant of `at` on that local date
@@ -34,7 +35,7 @@ def due_local_date(tz: str, at: time, as_of: datetime) -> tuple[date, datetime]:
 
 
 def due_club_days(
-    clubs: list[tuple[object, str]], at: time, as_of: datetime, *, catch_up_days: int = 0
+    clubs: list[tuple[uuid.UUID, str]], at: time, as_of: datetime, *, catch_up_days: int = 0
 ) -> list[ClubDay]:
     """For each (club_id, timezone): the due local day, plus up to `catch_up_days`
     earlier days (oldest first) for a job that must not skip a day after downtime."""

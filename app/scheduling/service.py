@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time
 
@@ -37,7 +36,6 @@ async def for_each_club_day(
     counts = {"done": 0, "already_done": 0, "failed": 0}
     for day in due_club_days(list(clubs), at, as_of, catch_up_days=catch_up_days):
         club_id = day.club_id
-        assert isinstance(club_id, uuid.UUID)
         try:
             async with db.session_scope() as s:
                 if not await repository.claim_club_day(s, job_name, club_id, day.local_date, as_of):

@@ -34,7 +34,7 @@ from app.models import Event, WebhookDelivery, WebhookSubscription
 from app.scheduling.runs import backoff
 from app.webhooks import repository, signing
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
-from app.webhooks.targets import TargetGuard, TargetNotAllowed
+from app.webhooks.targets import ResolvedTarget, TargetGuard, TargetNotAllowed
 
 ATTEMPT_LOG_SIZE = 10
 MAX_ERROR_CHARS = 1000
@@ -358,16 +358,24 @@ class WebhookService:
         limit_s: float,
     ) -> list[DeliveryOutcome]:
         """POST every delivery concurrently; never raises."""
+        # Check each URL once per batch (again at every batch: DNS may have changed).
+        checks: dict[str, asyncio.Future[ResolvedTarget]] = {}
+
+        def checked(url: str) -> asyncio.Future[ResolvedTarget]:
+            if url not in checks:
+                checks[url] = asyncio.ensure_future(guard.check(url))
+            return checks[url]
 
         async def one(d: OutgoingDelivery) -> DeliveryOutcome:
             started = time.monotonic()
             status_code: int | None = None
             error: str | None = None
             try:
-                target = await guard.check(d.url)  # again: DNS may have changed
+                target = await checked(d.url)
                 headers = {
                     "Content-Type": "application/json",
                     **target.headers(),
+                    # Wall-clock on purpose: receivers compare it with their own clock.
                     **signing.headers(d.secret, d.webhook_id, int(time.time()), d.body),
                 }
                 response = await asyncio.wait_for(

@@ -49,7 +49,9 @@ class TestDueLocalDate:
         assert (day, scheduled) == (date(2026, 1, 14), at(2026, 1, 13, 17))
 
     def test_catch_up_lists_missed_days_oldest_first(self) -> None:
-        days = due_club_days([("c", "Europe/Moscow")], time(5), at(2026, 3, 10, 3), catch_up_days=2)
+        days = due_club_days(
+            [(uuid.uuid4(), "Europe/Moscow")], time(5), at(2026, 3, 10, 3), catch_up_days=2
+        )
         assert [d.local_date for d in days] == [
             date(2026, 3, 8),
             date(2026, 3, 9),
@@ -71,7 +73,6 @@ class TestForEachClubDay:
         done: list[tuple[uuid.UUID, date]] = []
 
         async def work(session: AsyncSession, day: ClubDay) -> None:
-            assert isinstance(day.club_id, uuid.UUID)
             done.append((day.club_id, day.local_date))
 
         # 04:00 UTC: 07:00 in Moscow (due), midnight in New York (EDT since 8 March).
@@ -94,7 +95,6 @@ class TestForEachClubDay:
         calls: list[uuid.UUID] = []
 
         async def flaky(session: AsyncSession, day: ClubDay) -> None:
-            assert isinstance(day.club_id, uuid.UUID)
             calls.append(day.club_id)
             if day.club_id == clubs["msk"] and calls.count(clubs["msk"]) == 1:
                 raise RuntimeError("boom")

@@ -452,3 +452,21 @@ async def test_concurrent_fan_outs_take_disjoint_events(live_db: Database) -> No
     assert (n1, n2) == (3, 2)
     async with db.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(WebhookDelivery)) == 5
+
+
+async def test_a_batch_resolves_each_host_once(db: Database, club_id: uuid.UUID) -> None:
+    lookups: list[str] = []
+    dns = FakeDns()
+
+    async def counting(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return await dns(host, port)
+
+    await subscribe(db, club_id=club_id, url="https://hooks.example.com/in")
+    for _ in range(5):
+        await make_event(db, club_id=club_id)
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+    async with httpx.AsyncClient(transport=transport) as client:
+        counts = await deliver(db, MSK_NOON, client, TargetGuard(resolver=counting), CONFIG)
+    assert counts["delivered"] == 5
+    assert lookups == ["hooks.example.com"]
