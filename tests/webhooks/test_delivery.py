@@ -470,3 +470,28 @@ async def test_a_batch_resolves_each_host_once(db: Database, club_id: uuid.UUID)
         counts = await deliver(db, MSK_NOON, client, TargetGuard(resolver=counting), CONFIG)
     assert counts["delivered"] == 5
     assert lookups == ["hooks.example.com"]
+
+
+async def test_the_documented_verification_snippet_accepts_a_real_delivery(
+    db: Database, club_id: uuid.UUID, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "integrations.md").read_text()
+    (snippet,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", doc, re.S)
+        if "def verify_webhook" in block
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "docs/integrations.md", "exec"), namespace)
+    verify_webhook = namespace["verify_webhook"]
+
+    sub = await subscribe(db, club_id=club_id)
+    await make_event(db, club_id=club_id)
+    await deliver(db, MSK_NOON, http, OPEN, CONFIG)
+    (got,) = receiver.received
+    assert verify_webhook(sub.secret, got.headers, got.body)
+    assert not verify_webhook(sub.secret, got.headers, got.body + b" ")
+    assert not verify_webhook("whsec_wrong", got.headers, got.body)
