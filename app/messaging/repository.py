@@ -106,3 +106,8 @@ async def erase_member(session: AsyncSession, member_id: uuid.UUID, now: datetim
         .values(body="", subject=None, to_address="", last_error=None, erased_at=now)
     )
     return int(getattr(res, "rowcount", 0) or 0)
+
+
+async def for_member(session: AsyncSession, member_id: uuid.UUID) -> list[Message]:
+    stmt = select(Message).where(Message.member_id == member_id).order_by(Message.created_at)
+    return list((await session.scalars(stmt)).all())

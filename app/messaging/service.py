@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from app.config import Settings
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, SortKey, paginate
 from app.errors import RuleViolation
+from app.members.privacy import register_erasure, register_export_section, row_dict
 from app.messaging import repository
 from app.messaging.providers import MessageProvider, OutgoingMessage, ProviderError
 from app.messaging.templates import TEMPLATES, ContextValue, MessageTemplate, TemplateError
@@ -382,3 +384,16 @@ class MessagingService:
 
 
 messaging_service = MessagingService()
+
+
+async def _export_messages(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    return [row_dict(m) for m in await repository.for_member(session, member.id)]
+
+
+async def _erase_messages(session: AsyncSession, member: Member) -> None:
+    await messaging_service.erase_member(session, member.id)
+
+
+# Messages hold personal data (addresses, rendered text): part of export and erasure.
+register_export_section("messages", _export_messages)
+register_erasure(_erase_messages)
