@@ -47,3 +47,31 @@ async def test_erase_scrubs_messages_and_export_lists_them(
         msg = (await s.scalars(select(Message).where(Message.member_id == member.id))).one()
     assert "Olga" not in (msg.body or "")
     assert member.phone not in (msg.to_address or "")
+
+
+async def test_erase_blanks_membership_free_text_but_keeps_money_and_dates(
+    client: AsyncClient, db: Database, admin_token: str, club: dict
+) -> None:
+    from datetime import date
+
+    from app.models import Freeze, Membership
+    from tests.fixtures.ledger import make_freeze, make_membership, make_plan
+
+    member = await make_member(db, uuid.UUID(club["id"]))
+    plan = await make_plan(db, club["id"])
+    ms = await make_membership(
+        db, member, plan, start_date=date(2026, 1, 1), special_conditions="knee surgery discount"
+    )
+    await make_freeze(
+        db, ms, start_date=date(2026, 2, 1), end_date=date(2026, 2, 10), reason="pregnancy"
+    )
+    r = await client.delete(f"/api/v1/members/{member.id}", headers=bearer(admin_token))
+    assert r.status_code == 204
+    async with db.sessionmaker() as s:
+        kept = await s.get(Membership, ms.id)
+        freeze = (await s.scalars(select(Freeze).where(Freeze.membership_id == ms.id))).one()
+    assert kept is not None
+    assert kept.special_conditions == "[erased]"
+    assert kept.price_paid == ms.price_paid
+    assert kept.end_date == ms.end_date
+    assert freeze.reason == "[erased]"
