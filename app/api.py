@@ -13,6 +13,7 @@ from app.jobs.router import router as jobs_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
+from app.onboarding.router import router as onboarding_router
 from app.plans.router import router as plans_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
@@ -46,6 +47,14 @@ TAGS: list[dict[str, Any]] = [
         "day of February). Freezes and bonus days move the end date.",
     },
     {
+        "name": "Onboarding",
+        "description": "The first 100 days of a new membership: a checklist per new "
+        "membership (first session with a trainer, wellness test, meeting the trainers, a "
+        "weekly visit plan) with due dates, body-composition tests as progress over time, "
+        "the member's visit plan (the lapse scan's baseline), and whether completing "
+        "onboarding keeps members.",
+    },
+    {
         "name": "Messages",
         "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
         "for quiet hours, and what the contact policy suppressed and why.",
@@ -71,6 +80,7 @@ api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(plans_router, tags=["Plans"])
 api_router.include_router(memberships_router, tags=["Memberships"])
+api_router.include_router(onboarding_router, tags=["Onboarding"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])

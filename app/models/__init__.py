@@ -3,6 +3,7 @@
 from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
+from app.models.campaign import Campaign, CampaignRecipient
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
@@ -12,6 +13,7 @@ from app.models.job_run import JobLock, JobRun
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
+from app.models.onboarding import Onboarding, OnboardingItem, VisitPlanSlot, WellnessTest
 from app.models.plan import Plan
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
@@ -20,6 +22,8 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
     "Club",
     "ClubDayRun",
     "ConsentEvent",
@@ -33,9 +37,13 @@ __all__ = [
     "MemberNote",
     "Membership",
     "Message",
+    "Onboarding",
+    "OnboardingItem",
     "Plan",
     "Staff",
+    "VisitPlanSlot",
     "WebhookDelivery",
     "WebhookSubscription",
+    "WellnessTest",
     "staff_clubs",
 ]
