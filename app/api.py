@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
+from app.campaigns.router import router as campaigns_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
@@ -55,6 +56,14 @@ TAGS: list[dict[str, Any]] = [
         "onboarding keeps members.",
     },
     {
+        "name": "Campaigns",
+        "description": "Marketing messages to a segment of a club's members (plans, terms "
+        "ending soon, interests, birthdays), previewed first and sent once through the "
+        "outbox: consent, caps, quiet hours and do-not-contact decide for every member, and "
+        "the results show what was sent, what was refused and why, and the renewals that "
+        "followed.",
+    },
+    {
         "name": "Messages",
         "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
         "for quiet hours, and what the contact policy suppressed and why.",
@@ -81,6 +90,7 @@ api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(plans_router, tags=["Plans"])
 api_router.include_router(memberships_router, tags=["Memberships"])
 api_router.include_router(onboarding_router, tags=["Onboarding"])
+api_router.include_router(campaigns_router, tags=["Campaigns"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app.campaigns.jobs import campaigns
 from app.config import get_settings
 from app.events.jobs import event_retention
 from app.jobs.housekeeping import housekeeping
@@ -62,5 +63,14 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(hours=1),
             description="Purge events (and their webhook deliveries) older than "
             "CLUB_RENEWAL_EVENTS_RETENTION_DAYS.",
+        )
+    )
+    register(
+        JobSpec(
+            name="campaigns",
+            func=campaigns,
+            trigger=IntervalTrigger(minutes=1),
+            description="Send scheduled campaigns whose send_at has come (each exactly once; "
+            "the contact policy defers messages outside quiet hours).",
         )
     )
