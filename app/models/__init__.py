@@ -3,6 +3,7 @@
 from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
+from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
@@ -17,6 +18,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Checkin",
     "Club",
     "ConsentEvent",
     "Event",
