@@ -57,15 +57,15 @@ async def count_visits(
     club_id: uuid.UUID,
     member_id: uuid.UUID,
     since: datetime,
-    before: datetime,
+    until: datetime,
     exclude_id: int | None,
 ) -> int:
-    """Check-ins of the member in [since, before), not counting `exclude_id`."""
+    """Check-ins of the member in [since, until] (inclusive), not counting `exclude_id`."""
     stmt = select(func.count()).where(
         Checkin.member_id == member_id,
         Checkin.club_id == club_id,
         Checkin.checked_in_at >= since,
-        Checkin.checked_in_at < before,
+        Checkin.checked_in_at <= until,
     )
     if exclude_id is not None:
         stmt = stmt.where(Checkin.id != exclude_id)

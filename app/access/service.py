@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,9 +59,10 @@ class AccessService:
         """The decision at instant `at`, in the club's time zone.
 
         Membership precedence is `rules.precedence`. Plan hours are the wall-clock hours
-        of the club; the visit limit counts the member's check-ins at this club from the
-        local start of the term up to (not including) `at`, so the visit being decided is
-        not counted against itself (`exclude_checkin_id` when it is already recorded).
+        of the club. The visit limit counts the member's check-ins at this club from the
+        local start of the term up to and including `at` (a visit is decided on what
+        happened before it, not after), except the visit being decided
+        (`exclude_checkin_id` when it is already recorded).
         `memberships`: the member's memberships when the caller loaded them already.
         """
         local = local_now(timezone, at)
@@ -84,7 +85,7 @@ class AccessService:
                     club_id=club_id,
                     member_id=member_id,
                     since=local_midnight_utc(timezone, term.start_date),
-                    before=min(at, local_midnight_utc(timezone, term.end_date + timedelta(1))),
+                    until=at,  # inside the term: an active term covers the local date
                     exclude_id=exclude_checkin_id,
                 )
                 >= term.visit_limit
