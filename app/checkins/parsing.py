@@ -54,6 +54,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
 # Longest NDJSON/CSV line accepted; a longer one is rejected without being buffered.
 MAX_LINE_BYTES = 64 * 1024
+# Deepest nesting of a JSON array body (the array itself is level 1).
+MAX_JSON_DEPTH = 32
 # Device id given to file rows without one when the CLI derives event ids.
 IMPORT_DEVICE_ID = "import"
 
@@ -442,11 +444,19 @@ async def parse_csv(chunks: AsyncIterator[bytes], ctx: RowContext) -> AsyncItera
 
 
 async def parse_json_array(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[Item]]:
-    """A JSON array parsed incrementally (ijson): memory holds one body chunk and the
-    items decoded from it, never the whole document. A syntax error cannot be resumed
-    from, so it fails the whole request (422 `malformed_json`)."""
-    items = ijson.sendable_list()
-    coro = ijson.items_coro(items, "item", use_float=False)
+    """A JSON array parsed incrementally: memory holds one body chunk and the items
+    decoded from it, never the whole document. A syntax error cannot be resumed from,
+    so it fails the whole request (422 `malformed_json`), as does nesting deeper than
+    MAX_JSON_DEPTH (a check-in is a flat object; deep nesting is an attack on memory).
+
+    ijson's low-level event parser (C) feeds a small builder here: its `items` API
+    tracks a prefix string per nesting level, which is slower and grows quadratically
+    with depth.
+    """
+    events = ijson.sendable_list()
+    coro = ijson.basic_parse_coro(events, use_float=False)
+    stack: list[Any] = []  # stack[0] is the top-level array; stack[1:] the item being built
+    key: Any = None
     index = 0
     started = False
     try:
@@ -463,10 +473,43 @@ async def parse_json_array(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[I
                     )
                 started = True
             coro.send(chunk)
-            if items:
-                out: list[Item] = [(index + i, None, obj) for i, obj in enumerate(items)]
-                index += len(items)
-                del items[:]
+            out: list[Item] = []
+            for event, value in events:
+                if event == "map_key":
+                    key = value
+                    continue
+                if event == "start_map" or event == "start_array":
+                    if len(stack) >= MAX_JSON_DEPTH:
+                        raise RuleViolation(
+                            f"The body nests deeper than {MAX_JSON_DEPTH} levels.",
+                            code="malformed_json",
+                        )
+                    container: Any = {} if event == "start_map" else []
+                    if len(stack) > 1:
+                        parent = stack[-1]
+                        if type(parent) is dict:
+                            parent[key] = container
+                        else:
+                            parent.append(container)
+                    stack.append(container)
+                    continue
+                if event == "end_map" or event == "end_array":
+                    done = stack.pop()
+                    if len(stack) == 1:
+                        out.append((index, None, done))
+                        index += 1
+                    continue
+                if len(stack) == 1:
+                    out.append((index, None, value))
+                    index += 1
+                else:
+                    parent = stack[-1]
+                    if type(parent) is dict:
+                        parent[key] = value
+                    else:
+                        parent.append(value)
+            del events[:]
+            if out:
                 yield out
         coro.close()
     except ijson.JSONError:
@@ -476,8 +519,6 @@ async def parse_json_array(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[I
         ) from None
     if not started:
         raise RuleViolation("The body must be a JSON array of check-ins.", code="malformed_json")
-    if items:
-        yield [(index + i, None, obj) for i, obj in enumerate(items)]
 
 
 def parse(fmt: Format, chunks: AsyncIterator[bytes], ctx: RowContext) -> AsyncIterator[list[Item]]:
