@@ -440,26 +440,31 @@ async def _ingest_chunk_pg(
 
 
 async def _resolve(session: AsyncSession, rows: Sequence[StagedRow]) -> dict[int, uuid.UUID]:
-    """Row index -> member id, for rows whose member is in the row's club."""
-    clubs = {r.club_id for r in rows}
-    ids = {r.member_id for r in rows if r.member_id is not None}
-    cards = {r.card_number for r in rows if r.member_id is None and r.card_number is not None}
-    by_id: dict[uuid.UUID, uuid.UUID] = {}
+    """Row index -> member id, for rows whose member is in the row's club. One or two
+    queries per club of the chunk (a chunk nearly always holds one club)."""
+    ids: dict[uuid.UUID, set[uuid.UUID]] = {}
+    cards: dict[uuid.UUID, set[str]] = {}
+    for r in rows:
+        if r.member_id is not None:
+            ids.setdefault(r.club_id, set()).add(r.member_id)
+        elif r.card_number is not None:
+            cards.setdefault(r.club_id, set()).add(r.card_number)
+    known: set[tuple[uuid.UUID, uuid.UUID]] = set()
     by_card: dict[tuple[uuid.UUID, str], uuid.UUID] = {}
-    if ids:
-        stmt = select(Member.id, Member.club_id).where(
-            Member.id.in_(ids), Member.club_id.in_(clubs)
+    for club_id, members in ids.items():
+        stmt = select(Member.id).where(Member.club_id == club_id, Member.id.in_(members))
+        known.update((club_id, m) for m in await session.scalars(stmt))
+    for club_id, numbers in cards.items():
+        stmt2 = select(Member.id, Member.card_number).where(
+            Member.club_id == club_id, Member.card_number.in_(numbers)
         )
-        by_id = {row[0]: row[1] for row in (await session.execute(stmt)).all()}
-    if cards:
-        stmt2 = select(Member.id, Member.club_id, Member.card_number).where(
-            Member.card_number.in_(cards), Member.club_id.in_(clubs)
-        )
-        by_card = {(c, n): m for m, c, n in (await session.execute(stmt2)).all() if n is not None}
+        for member_id, number in (await session.execute(stmt2)).all():
+            if number is not None:
+                by_card[(club_id, number)] = member_id
     out: dict[int, uuid.UUID] = {}
     for r in rows:
         if r.member_id is not None:
-            if by_id.get(r.member_id) == r.club_id:
+            if (r.club_id, r.member_id) in known:
                 out[r.idx] = r.member_id
         elif r.card_number is not None:
             member = by_card.get((r.club_id, r.card_number))
@@ -484,9 +489,10 @@ async def _stored_keys(
         Checkin.device_event_id,
         Checkin.member_id,
         Checkin.checked_in_at,
-    ).where(
-        Checkin.device_event_id.in_({k[2] for k in keys}),
+    ).where(  # each column of the unique index, so lookups seek it
         Checkin.club_id.in_({k[0] for k in keys}),
+        Checkin.device_id.in_({k[1] for k in keys}),
+        Checkin.device_event_id.in_({k[2] for k in keys}),
     )
     out: dict[Key, tuple[uuid.UUID, datetime]] = {}
     for club, device, event, member, at in (await session.execute(stmt)).all():
@@ -528,25 +534,19 @@ async def _ingest_chunk_portable(
             }
         )
     if new:
-        # ON CONFLICT keeps a concurrent writer's row (SQLite has none: one writer at a
-        # time); such a row would show up as a key we did not insert.
-        stmt = _insert_ignoring_duplicates(session).returning(
-            _TABLE.c.club_id, _TABLE.c.device_id, _TABLE.c.device_event_id
-        )
-        inserted = {tuple(k) for k in (await session.execute(stmt, new)).all()}
-        lost = [
-            r
-            for r in rows
-            if r.keyed
-            and r.idx in members
-            and r.idx not in outcomes
-            and (r.club_id, r.device_id, r.device_event_id) not in inserted
-        ]
-        if lost:
-            raise Conflict(
-                "Device events of this batch are being recorded concurrently; retry.",
-                code="conflict",
-            )
+        stmt = _insert_ignoring_duplicates(session)
+        if session.get_bind().dialect.name == "sqlite":
+            # One writer at a time (BEGIN IMMEDIATE): nothing can take a key between our
+            # lookup and this insert, and a plain executemany is far cheaper.
+            await session.execute(stmt, new)
+        else:
+            # ON CONFLICT keeps a concurrent writer's row; it is missing from RETURNING.
+            inserted = (await session.execute(stmt.returning(_TABLE.c.id), new)).all()
+            if len(inserted) != len(new):
+                raise Conflict(
+                    "Device events of this batch are being recorded concurrently; retry.",
+                    code="conflict",
+                )
     return outcomes
 
 

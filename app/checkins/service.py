@@ -245,6 +245,10 @@ class CheckinService:
 
         try:
             async for batch in items:
+                if writing is not None:
+                    # Let the write in flight take its next step (the body may be read
+                    # without ever suspending); the database works while we parse.
+                    await asyncio.sleep(0)
                 for index, line, raw in batch:
                     report.rows += 1
                     if max_rows is not None and report.rows > max_rows:
@@ -253,15 +257,15 @@ class CheckinService:
                             code="batch_too_large",
                         )
                     checked = validate_row(raw, index, line, ctx)
-                    if type(checked) is StagedRow:
-                        buffer.append(checked)
-                    else:
+                    if type(checked) is not StagedRow:
                         assert isinstance(checked, Rejection)
                         report.reject(checked)
-                if len(buffer) >= chunk_rows:
-                    await settle()
-                    writing = asyncio.ensure_future(write(buffer))
-                    buffer = []
+                        continue
+                    buffer.append(checked)
+                    if len(buffer) >= chunk_rows:
+                        await settle()
+                        writing = asyncio.ensure_future(write(buffer))
+                        buffer = []
             await settle()
             if buffer:
                 await write(buffer)
