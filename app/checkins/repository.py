@@ -334,13 +334,18 @@ CREATE TEMP TABLE IF NOT EXISTS checkin_staging (
 TRUNCATE checkin_staging;
 """
 
-# s: staged rows with the member resolved in the row's club (by id or by card).
-# first: the first resolved row of each device key in the chunk.
-# ins: unkeyed rows and first rows, in batch order; rows of a key already stored are
-#      skipped by ON CONFLICT (also one committed concurrently after our snapshot).
-# Result: every row that was not accepted, with its outcome; `recheck` marks a key that
-# neither was stored before this statement (snapshot) nor got inserted by it, i.e. a
-# concurrent insert, which the caller compares with a fresh snapshot.
+# s:     staged rows with the member resolved in the row's club (by id or by card).
+# first: the first resolved row of each device key in the chunk (a hash aggregate).
+# cand:  what is offered to the insert: unkeyed rows and first rows.
+# ins:   the insert; ON CONFLICT skips keys already stored (also one committed
+#        concurrently after our snapshot).
+# rest:  rows not accepted (normally none): unknown members, keyed rows that are not
+#        first, and - only when the insert returned fewer rows than offered - first rows
+#        whose key it did not insert. Only these rows are looked up further: the stored
+#        row (an index probe, LIMIT 1 so it never becomes a join over the whole table)
+#        and the first row of their key in this chunk. `recheck` marks a key neither
+#        stored before this statement's snapshot nor inserted by it, i.e. a concurrent
+#        insert, which the caller compares with a fresh snapshot.
 _CLASSIFY_PG = """
 WITH s AS (
     SELECT st.idx, st.club_id, COALESCE(mi.id, mc.id) AS member_id, st.checked_in_at,
@@ -353,48 +358,64 @@ WITH s AS (
            ON st.member_id IS NULL AND mc.club_id = st.club_id
           AND mc.card_number = st.card_number
 ), first AS (
-    SELECT DISTINCT ON (club_id, device_id, device_event_id)
-           idx, club_id, device_id, device_event_id, member_id, checked_in_at
+    SELECT min(idx) AS idx
     FROM s
     WHERE keyed AND member_id IS NOT NULL
-    ORDER BY club_id, device_id, device_event_id, idx
+    GROUP BY club_id, device_id, device_event_id
+), cand AS (
+    SELECT s.*
+    FROM s
+    WHERE s.member_id IS NOT NULL AND (NOT s.keyed OR s.idx IN (SELECT idx FROM first))
 ), ins AS (
     INSERT INTO checkins
         (club_id, member_id, checked_in_at, source, device_id, device_event_id, created_at)
-    SELECT s.club_id, s.member_id, s.checked_in_at, s.source, s.device_id,
-           s.device_event_id, $1::timestamptz
-    FROM s
-    WHERE s.member_id IS NOT NULL
-      AND (NOT s.keyed OR s.idx IN (SELECT idx FROM first))
-    ORDER BY s.idx
+    SELECT club_id, member_id, checked_in_at, source, device_id, device_event_id,
+           $1::timestamptz
+    FROM cand
     ON CONFLICT (club_id, device_id, device_event_id) DO NOTHING
     RETURNING club_id, device_id, device_event_id
+), rest AS (
+    SELECT s.*
+    FROM s
+    WHERE s.member_id IS NULL
+       OR (s.keyed AND s.idx NOT IN (SELECT idx FROM first))
+       OR (s.keyed
+           AND (SELECT count(*) FROM ins) < (SELECT count(*) FROM cand)
+           AND NOT EXISTS (
+               SELECT 1 FROM ins
+               WHERE ins.club_id = s.club_id AND ins.device_id = s.device_id
+                 AND ins.device_event_id = s.device_event_id))
+), winner AS (
+    SELECT s.*
+    FROM s
+    JOIN ins ON ins.club_id = s.club_id AND ins.device_id = s.device_id
+            AND ins.device_event_id = s.device_event_id
+    WHERE s.idx IN (SELECT idx FROM first)
 )
-SELECT s.idx,
+SELECT r.idx,
        CASE
-           WHEN s.member_id IS NULL THEN 'member_not_found'
-           WHEN e.id IS NOT NULL THEN
-               CASE WHEN e.member_id = s.member_id
-                         AND (NOT s.instant_given OR e.checked_in_at = s.checked_in_at)
+           WHEN r.member_id IS NULL THEN 'member_not_found'
+           WHEN e.member_id IS NOT NULL THEN
+               CASE WHEN e.member_id = r.member_id
+                         AND (NOT r.instant_given OR e.checked_in_at = r.checked_in_at)
                     THEN 'duplicate' ELSE 'device_event_conflict' END
-           WHEN i.club_id IS NULL THEN 'recheck'
+           WHEN w.idx IS NULL THEN 'recheck'
            ELSE
-               CASE WHEN f.member_id = s.member_id
-                         AND (NOT s.instant_given OR f.checked_in_at = s.checked_in_at)
+               CASE WHEN w.member_id = r.member_id
+                         AND (NOT r.instant_given OR w.checked_in_at = r.checked_in_at)
                     THEN 'duplicate' ELSE 'device_event_conflict' END
        END AS outcome
-FROM s
-LEFT JOIN checkins e
-       ON s.keyed AND e.club_id = s.club_id AND e.device_id = s.device_id
-      AND e.device_event_id = s.device_event_id
-LEFT JOIN first f
-       ON s.keyed AND f.club_id = s.club_id AND f.device_id = s.device_id
-      AND f.device_event_id = s.device_event_id
-LEFT JOIN ins i
-       ON s.keyed AND i.club_id = s.club_id AND i.device_id = s.device_id
-      AND i.device_event_id = s.device_event_id
-WHERE s.member_id IS NULL
-   OR (s.keyed AND NOT (e.id IS NULL AND i.club_id IS NOT NULL AND f.idx = s.idx))
+FROM rest r
+LEFT JOIN LATERAL (
+    SELECT c.member_id, c.checked_in_at
+    FROM checkins c
+    WHERE c.club_id = r.club_id AND c.device_id = r.device_id
+      AND c.device_event_id = r.device_event_id
+    LIMIT 1
+) e ON r.keyed
+LEFT JOIN winner w
+       ON r.keyed AND w.club_id = r.club_id AND w.device_id = r.device_id
+      AND w.device_event_id = r.device_event_id
 """
 
 
