@@ -317,8 +317,11 @@ STAGING_COLUMNS = list(StagedRow._fields)
 
 # ON COMMIT DROP: the table lives for one transaction (a batch request, or one chunk of
 # a CLI import), so nothing lingers on pooled connections. TRUNCATE empties it between
-# the chunks of one transaction.
+# the chunks of one transaction. JIT off: the classification's cost estimate (inflated
+# by branches that normally never run) is far above jit_above_cost, and compiling it
+# with LLVM took longer than running it (seconds per chunk, measured).
 _STAGING_DDL = """
+SET LOCAL jit = off;
 CREATE TEMP TABLE IF NOT EXISTS checkin_staging (
     idx integer NOT NULL,
     line integer,
