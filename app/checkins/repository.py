@@ -2,13 +2,17 @@
 portable fallback, and both of a pair give identical results (tests run them on the same
 data):
 
-- `record_one`: one check-in. PostgreSQL: one statement on the driver connection
-  (resolve the member, insert with ON CONFLICT DO NOTHING, read back a replayed row).
-  Portable: three small statements.
+- `record_one`: one check-in. PostgreSQL: one statement on the session's asyncpg
+  connection (resolve the member, insert with ON CONFLICT DO NOTHING, write the outbox
+  event, read back a replayed row and the member's memberships). Portable: up to three
+  small statements; the caller emits the event and loads memberships.
 - `ingest_chunk`: a chunk of validated rows. PostgreSQL: COPY into a temporary staging
   table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING that resolves card
   numbers, rejects unknown members and classifies duplicates set-wise. Portable: the
   same classification over two lookups and one multi-row INSERT.
+
+The asyncpg connection is used directly only inside the session's transaction (see
+`_driver`), so its statements commit or roll back with everything else.
 
 Outcome rule for a row (both paths, in batch order): unknown member (in the row's club)
 -> `member_not_found`; no device key -> accepted; a device key already stored, or taken

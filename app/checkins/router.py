@@ -92,7 +92,10 @@ instant) is emitted per club per batch, not one per row."""
     status_code=status.HTTP_201_CREATED,
     response_model=CheckinRecorded,
     responses={
-        200: {"description": "A replay of a device event already recorded: the same check-in"},
+        200: {
+            "model": CheckinRecorded,
+            "description": "A replay of a device event already recorded: the same check-in",
+        },
         **error_responses(401, 403, 404, 409, 422),
     },
 )
@@ -128,7 +131,7 @@ async def record_checkin(
     description=_BATCH_DESCRIPTION,
     status_code=status.HTTP_200_OK,
     response_model=BatchResult,
-    responses=error_responses(401, 403, 413, 415, 422),
+    responses=error_responses(401, 403, 409, 413, 415, 422),
     openapi_extra={
         "requestBody": {
             "required": True,

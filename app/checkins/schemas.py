@@ -6,9 +6,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
 
-from app.access.schemas import AccessResult
+from app.access.schemas import AccessResult, CardNumber
 from app.checkins.parsing import (
-    CARD_NUMBER_MAX,
     DEVICE_EVENT_ID_MAX,
     DEVICE_ID_MAX,
     InstantError,
@@ -41,9 +40,6 @@ RFC3339Instant = Annotated[
     datetime,
     BeforeValidator(_rfc3339),
     Field(json_schema_extra={"format": "date-time", "example": "2026-03-10T07:45:00+03:00"}),
-]
-CardNumber = Annotated[
-    str, StringConstraints(min_length=1, max_length=CARD_NUMBER_MAX), AfterValidator(_no_nul)
 ]
 DeviceId = Annotated[
     str, StringConstraints(min_length=1, max_length=DEVICE_ID_MAX), AfterValidator(_no_nul)
