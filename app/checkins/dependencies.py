@@ -6,8 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from app.auth.permissions import Perm, Principal
-from app.checkins.repository import MemberRef
-from app.checkins.service import checkin_service
+from app.checkins.service import MemberRef, checkin_service
 from app.dependencies import SessionDep, requires
 
 Reader = Annotated[Principal, Depends(requires(Perm.CHECKINS_READ))]

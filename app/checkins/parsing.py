@@ -243,7 +243,7 @@ def validate_row(raw: Any, index: int, line: int | None, ctx: RowContext) -> Sta
         return Rejection(index, "invalid_row", "each check-in must be an object", line)
     try:
         if not raw.keys() <= FIELD_SET:
-            unknown = sorted(str(k) for k in raw if k not in FIELD_SET)
+            unknown = sorted(str(k)[:40] for k in raw if k not in FIELD_SET)
             raise _Bad("invalid_field", f"unknown field {unknown[0]!r}")
         club_id = _uuid(raw, "club_id") or ctx.default_club_id
         if club_id is None:

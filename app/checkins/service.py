@@ -27,7 +27,7 @@ from app.checkins.parsing import (
     parse,
     validate_row,
 )
-from app.checkins.repository import StoredCheckin, same_event
+from app.checkins.repository import MemberRef, StoredCheckin, same_event
 from app.checkins.schemas import CheckinCreate
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_midnight_utc
@@ -355,7 +355,7 @@ class CheckinService:
 
     async def member(
         self, session: AsyncSession, principal: Principal, member_id: uuid.UUID
-    ) -> repository.MemberRef:
+    ) -> MemberRef:
         ref = await repository.member_ref(session, member_id)
         if (
             ref is None
@@ -366,7 +366,7 @@ class CheckinService:
         return ref
 
     async def attendance(
-        self, session: AsyncSession, member: repository.MemberRef, *, as_of: datetime
+        self, session: AsyncSession, member: MemberRef, *, as_of: datetime
     ) -> dict[str, Any]:
         """The attendance picture as of `as_of`, in the club's local weeks.
 
@@ -407,3 +407,5 @@ class CheckinService:
 
 
 checkin_service = CheckinService()
+
+__all__ = ["ChunkHook", "IngestReport", "MemberRef", "StoredCheckin", "checkin_service"]
