@@ -6,8 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.access.router import router as access_router
 from app.auth.router import router as auth_router
 from app.campaigns.router import router as campaigns_router
+from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
@@ -78,6 +80,17 @@ TAGS: list[dict[str, Any]] = [
         "description": "Every event as a replayable feed in a stable order: poll with "
         "`after` to catch up after downtime or instead of webhooks.",
     },
+    {
+        "name": "Check-ins",
+        "description": "Visits from turnstiles, front desks and apps: one at a time or in "
+        "bulk (JSON, NDJSON, CSV), idempotent by device event; the visit log and a "
+        "member's attendance.",
+    },
+    {
+        "name": "Access",
+        "description": "May this member enter now? Allow or deny with the reason, in the "
+        "club's local time.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -94,4 +107,6 @@ api_router.include_router(campaigns_router, tags=["Campaigns"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
+api_router.include_router(checkins_router, tags=["Check-ins"])
+api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(jobs_router, tags=["Jobs"])

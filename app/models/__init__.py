@@ -4,6 +4,7 @@ from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
 from app.models.campaign import Campaign, CampaignRecipient
+from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
@@ -24,6 +25,7 @@ __all__ = [
     "Base",
     "Campaign",
     "CampaignRecipient",
+    "Checkin",
     "Club",
     "ClubDayRun",
     "ConsentEvent",
