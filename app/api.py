@@ -9,6 +9,9 @@ from fastapi import APIRouter
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
 from app.jobs.router import router as jobs_router
+from app.member_value.router import router as member_value_router
+from app.promotions.router import quotes_router
+from app.promotions.router import router as promotions_router
 from app.staff.router import router as staff_router
 
 API_PREFIX = "/api/v1"
@@ -21,6 +24,16 @@ TAGS: list[dict[str, Any]] = [
         "description": "Bearer tokens for staff and integrations. Secrets are "
         "shown once and stored hashed.",
     },
+    {
+        "name": "Promotions",
+        "description": "Purchase and renewal offers: one discount each (percent, amount, "
+        "bonus days or free sessions), club-local date windows and usage limits.",
+    },
+    {
+        "name": "Quotes",
+        "description": "Pure price calculations: list price, the best or named promotion, "
+        "final price, its end date, and whether renewing beats buying anew.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -29,4 +42,7 @@ api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
 api_router.include_router(auth_router, tags=["Tokens"])
+api_router.include_router(promotions_router, tags=["Promotions"])
+api_router.include_router(quotes_router, tags=["Quotes"])
+api_router.include_router(member_value_router, tags=["Members"])
 api_router.include_router(jobs_router, tags=["Jobs"])
