@@ -6,12 +6,16 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from app.core.schemas import InputSchema, Name, Schema, ShortText
 from app.promotions.pricing import PRICING_RULES, PromotionKind, Reason, SaleKind
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
 
 
 def _calendar_date(value: Any) -> Any:
@@ -22,8 +26,15 @@ def _calendar_date(value: Any) -> Any:
     return value
 
 
-# A club-local calendar date, `YYYY-MM-DD` only: no timestamps, no numbers.
-LocalDate = Annotated[date, BeforeValidator(_calendar_date)]
+def _in_range(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return value
+
+
+# A club-local calendar date, `YYYY-MM-DD` only: no timestamps, no numbers, and far
+# enough from date.min/max that date arithmetic never overflows.
+LocalDate = Annotated[date, BeforeValidator(_calendar_date), AfterValidator(_in_range)]
 
 MAX_MONEY = 1_000_000_000  # minor units; well inside PostgreSQL's int4
 MAX_DAYS = 3660

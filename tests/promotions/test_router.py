@@ -252,3 +252,14 @@ class TestUpdatePromotion:
         )
         assert r.status_code == 422
         assert r.json()["errors"][0]["detail"] == "Unknown field"
+
+
+class TestDates:
+    @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31", "2026-3-1", "20260301"])
+    async def test_dates_out_of_range_or_form_are_422(self, world: World, value: str) -> None:
+        r = await world.post_promotion(valid_from=value)
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["pointer"] == "/valid_from"
+        q = await world.quote(on_date=value)
+        assert q.status_code == 422
+        assert q.json()["errors"][0]["pointer"] == "/on_date"
