@@ -8,11 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Club, Member, Membership
-
-
-async def get_member(session: AsyncSession, member_id: uuid.UUID) -> Member | None:
-    return await session.get(Member, member_id)
+from app.models import Club, Membership
 
 
 async def get_club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from app.auth.permissions import Perm, Principal
 from app.core.clock import utcnow
@@ -11,6 +10,7 @@ from app.dependencies import SessionDep, requires
 from app.errors import error_responses
 from app.member_value.schemas import MemberValueRead
 from app.member_value.service import member_value_service
+from app.members.dependencies import MemberDep
 from app.routing import AppRoute
 
 router = APIRouter(route_class=AppRoute)
@@ -25,10 +25,6 @@ Reader = Annotated[Principal, Depends(requires(Perm.MEMBERS_READ))]
     response_model=MemberValueRead,
     responses=error_responses(401, 403, 404),
 )
-async def get_member_value(
-    member_id: Annotated[uuid.UUID, Path(description="Member id.")],
-    session: SessionDep,
-    principal: Reader,
-) -> MemberValueRead:
+async def get_member_value(member: MemberDep, session: SessionDep, _: Reader) -> MemberValueRead:
     """Lifetime and trailing-12-month revenue from the member's memberships."""
-    return await member_value_service.value(session, principal, member_id, utcnow())
+    return await member_value_service.value(session, member, utcnow())

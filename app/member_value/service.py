@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.permissions import Principal
 from app.core.timezones import local_date, local_midnight_utc
-from app.errors import NotFound
 from app.member_value import repository
 from app.member_value.schemas import MemberValueRead
+from app.models import Member
 
 
 def trailing_year_start(today: date) -> date:
@@ -26,12 +24,9 @@ def trailing_year_start(today: date) -> date:
 
 class MemberValueService:
     async def value(
-        self, session: AsyncSession, actor: Principal, member_id: uuid.UUID, as_of: datetime
+        self, session: AsyncSession, member: Member, as_of: datetime
     ) -> MemberValueRead:
-        member = await repository.get_member(session, member_id)
-        if member is None or (actor.member_id is not None and actor.member_id != member.id):
-            raise NotFound("Member not found.", code="member_not_found")
-        actor.require_club(member.club_id, "member")
+        """Revenue of a member the caller may see (see `MemberDep`), as of `as_of`."""
         club = await repository.get_club(session, member.club_id)
         assert club is not None
         since_day = trailing_year_start(local_date(club.timezone, as_of))

@@ -11,7 +11,7 @@ from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.models import Club, Member, Membership, Plan, Promotion, PromotionUse
+from app.models import Club, Membership, Plan, Promotion, PromotionUse
 from app.promotions.pricing import Usage
 
 
@@ -134,10 +134,6 @@ async def sellable_plan_ids(
 
 async def get_club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:
     return await session.get(Club, club_id)
-
-
-async def get_member(session: AsyncSession, member_id: uuid.UUID) -> Member | None:
-    return await session.get(Member, member_id)
 
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan | None:

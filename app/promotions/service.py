@@ -20,6 +20,7 @@ from app.auth.permissions import Perm, Principal
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date
 from app.errors import NotFound, RuleViolation
+from app.members.service import member_service
 from app.models import Member, Membership, Plan, Promotion
 from app.promotions import pricing, repository
 from app.promotions.pricing import Offer, Priced, SaleContext, SaleKind
@@ -313,7 +314,7 @@ class PromotionService:
         self, session: AsyncSession, actor: Principal, data: QuoteRequest, as_of: datetime
     ) -> QuoteRead:
         """Price a plan for a member as of a date. Reads only: nothing is written."""
-        member = await self._member(session, actor, data.member_id)
+        member = await member_service.get(session, actor, data.member_id)
         club = await repository.get_club(session, member.club_id)
         assert club is not None
         plan = await repository.get_plan(session, data.plan_id)
@@ -408,15 +409,6 @@ class PromotionService:
             best_purchase=_summary(best_purchase, plan.price),
             best_renewal=_summary(best_renewal, plan.price) if current is not None else None,
         )
-
-    async def _member(
-        self, session: AsyncSession, actor: Principal, member_id: uuid.UUID
-    ) -> Member:
-        member = await repository.get_member(session, member_id)
-        if member is None or (actor.member_id is not None and actor.member_id != member.id):
-            raise NotFound("Member not found.", code="member_not_found")
-        actor.require_club(member.club_id, "member")
-        return member
 
     async def _current(
         self, session: AsyncSession, member: Member, membership_id: uuid.UUID | None
