@@ -136,10 +136,6 @@ async def get_club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:
     return await session.get(Club, club_id)
 
 
-async def get_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan | None:
-    return await session.get(Plan, plan_id)
-
-
 async def get_membership(session: AsyncSession, membership_id: uuid.UUID) -> Membership | None:
     return await session.get(Membership, membership_id)
 

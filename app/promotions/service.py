@@ -7,7 +7,6 @@ use the same engine (`app.promotions.pricing`) without writing anything.
 from __future__ import annotations
 
 import builtins
-import calendar
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -21,7 +20,9 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date
 from app.errors import NotFound, RuleViolation
 from app.members.service import member_service
+from app.memberships.terms import base_end_date
 from app.models import Member, Membership, Plan, Promotion
+from app.plans.service import plan_service
 from app.promotions import pricing, repository
 from app.promotions.pricing import Offer, Priced, SaleContext, SaleKind
 from app.promotions.schemas import (
@@ -58,20 +59,10 @@ _TERMS = (
 )
 
 
-def _anniversary(start: date, months: int) -> date:
-    index = start.year * 12 + (start.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    if start.day <= calendar.monthrange(year, month)[1]:
-        return date(year, month, start.day)
-    return date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-
-
 def term_days(plan: Plan, start: date) -> int:
     """Days in one term of `plan` starting on `start` (values bonus days)."""
-    if plan.duration_days:
-        return plan.duration_days
-    return max(1, (_anniversary(start, plan.duration_months or 0) - start).days)
+    end = base_end_date(start, months=plan.duration_months, days=plan.duration_days)
+    return (end - start).days + 1
 
 
 def _invalid(errors: list[dict[str, str]]) -> RuleViolation:
@@ -317,9 +308,13 @@ class PromotionService:
         member = await member_service.get(session, actor, data.member_id)
         club = await repository.get_club(session, member.club_id)
         assert club is not None
-        plan = await repository.get_plan(session, data.plan_id)
-        if plan is None or plan.club_id not in (None, member.club_id):
-            raise NotFound("Plan not found.", code="plan_not_found")
+        plan = await plan_service.get(session, actor, data.plan_id)
+        if plan.club_id not in (None, member.club_id):
+            raise RuleViolation(
+                "This plan is sold by another club.",
+                code="plan_not_available",
+                errors=[{"pointer": "/plan_id", "detail": "plan of another club"}],
+            )
         on_date = data.on_date or local_date(club.timezone, as_of)
         current = await self._current(session, member, data.membership_id)
         kind = data.kind or (SaleKind.RENEWAL if current is not None else SaleKind.PURCHASE)
@@ -410,11 +405,16 @@ class PromotionService:
             best_renewal=_summary(best_renewal, plan.price) if current is not None else None,
         )
 
+    async def renewal_candidate(self, session: AsyncSession, member: Member) -> Membership | None:
+        """The membership a renewal of `member` renews by default: the latest one that is
+        neither cancelled nor already renewed."""
+        return await repository.renewal_candidate(session, member.id, member.club_id)
+
     async def _current(
         self, session: AsyncSession, member: Member, membership_id: uuid.UUID | None
     ) -> Membership | None:
         if membership_id is None:
-            return await repository.renewal_candidate(session, member.id, member.club_id)
+            return await self.renewal_candidate(session, member)
         membership = await repository.get_membership(session, membership_id)
         if membership is None or membership.member_id != member.id:
             raise NotFound("Membership not found.", code="membership_not_found")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.db import Database
 from app.models import AuditEntry, Member, Plan, Promotion, PromotionUse
+from tests.fixtures.desk import desk
 from tests.fixtures.factories import bearer, make_token
 from tests.fixtures.ledger import make_member, make_plan
 
@@ -82,3 +83,6 @@ async def world(client: AsyncClient, db: Database, club: dict[str, Any]) -> Worl
 
 
 MARCH_10 = date(2026, 3, 10)
+
+
+__all__ = ["World", "desk", "world"]
