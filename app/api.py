@@ -15,6 +15,7 @@ from app.memberships.router import router as memberships_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
+from app.renewals.router import router as renewals_router
 from app.staff.router import router as staff_router
 
 API_PREFIX = "/api/v1"
@@ -66,6 +67,7 @@ api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(plans_router, tags=["Plans"])
 api_router.include_router(memberships_router, tags=["Memberships"])
+api_router.include_router(renewals_router, tags=["Memberships"])
 api_router.include_router(promotions_router, tags=["Promotions"])
 api_router.include_router(quotes_router, tags=["Quotes"])
 api_router.include_router(member_value_router, tags=["Members"])
