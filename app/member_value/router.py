@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, status
 
 from app.auth.permissions import Perm, Principal
 from app.core.clock import utcnow
@@ -21,7 +21,7 @@ Reader = Annotated[Principal, Depends(requires(Perm.MEMBERS_READ))]
 @router.get(
     "/members/{member_id}/value",
     summary="Get a member's value",
-    status_code=200,
+    status_code=status.HTTP_200_OK,
     response_model=MemberValueRead,
     responses=error_responses(401, 403, 404),
 )

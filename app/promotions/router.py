@@ -57,6 +57,7 @@ async def create_promotion(
 @router.get(
     "/promotions",
     summary="List promotions",
+    status_code=status.HTTP_200_OK,
     response_model=Page[PromotionRead],
     responses=error_responses(401, 403, 404, 422),
 )
@@ -80,6 +81,7 @@ async def list_promotions(
 @router.get(
     "/promotions/{promotion_id}",
     summary="Get a promotion",
+    status_code=status.HTTP_200_OK,
     response_model=PromotionRead,
     responses=error_responses(401, 403, 404),
 )
@@ -91,6 +93,7 @@ async def get_promotion_route(promotion: PromotionDep, session: SessionDep) -> P
 @router.patch(
     "/promotions/{promotion_id}",
     summary="Update a promotion",
+    status_code=status.HTTP_200_OK,
     response_model=PromotionRead,
     responses=error_responses(401, 403, 404, 422),
 )

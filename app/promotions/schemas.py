@@ -262,7 +262,10 @@ class QuoteRead(Schema):
     bonus_days: int
     free_sessions: int
     promotion: QuotePromotion | None
-    considered: list[ConsideredPromotion]
+    considered: list[ConsideredPromotion] = Field(
+        description="Every promotion of the club running on `on_date` or ended within "
+        "the 31 days before it (and the named one), eligible ones first, best first."
+    )
     renewal_beats_purchase: bool = Field(
         description="Renewing now is worth more than buying the same plan as a new member."
     )

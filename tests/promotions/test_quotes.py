@@ -292,6 +292,19 @@ class TestQuoteAccess:
         assert r.status_code == 404
         assert r.json()["code"] == "plan_not_found"
 
+    async def test_a_plan_the_club_does_not_sell_is_422_for_a_chain_wide_token(
+        self, world: World, admin_token: str
+    ) -> None:
+        other = await make_club(world.client, admin_token, name="Other")
+        plan = await make_plan(world.db, other["id"])
+        r = await world.client.post(
+            "/api/v1/quotes",
+            json={"member_id": str(world.member.id), "plan_id": str(plan.id)},
+            headers=bearer(admin_token),
+        )
+        assert r.status_code == 422
+        assert r.json()["code"] == "plan_not_available"
+
     async def test_needs_promotions_read(self, world: World) -> None:
         trainer = await make_token(world.db, "trainer", club_ids=[world.club_id])
         r = await world.client.post(
