@@ -8,15 +8,18 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
+from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
 from app.member_value.router import router as member_value_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
+from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
 from app.renewals.router import router as renewals_router
 from app.staff.router import router as staff_router
+from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -56,6 +59,21 @@ TAGS: list[dict[str, Any]] = [
         "description": "Pure price calculations: list price, the best or named promotion, "
         "final price, its end date, and whether renewing beats buying anew.",
     },
+    {
+        "name": "Messages",
+        "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
+        "for quiet hours, and what the contact policy suppressed and why.",
+    },
+    {
+        "name": "Webhooks",
+        "description": "Subscribe an endpoint to events. Deliveries are signed "
+        "(`Webhook-Signature`), retried with backoff for 24 hours, and logged.",
+    },
+    {
+        "name": "Events",
+        "description": "Every event as a replayable feed in a stable order: poll with "
+        "`after` to catch up after downtime or instead of webhooks.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -71,4 +89,7 @@ api_router.include_router(renewals_router, tags=["Memberships"])
 api_router.include_router(promotions_router, tags=["Promotions"])
 api_router.include_router(quotes_router, tags=["Quotes"])
 api_router.include_router(member_value_router, tags=["Members"])
+api_router.include_router(messages_router, tags=["Messages"])
+api_router.include_router(webhooks_router, tags=["Webhooks"])
+api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(jobs_router, tags=["Jobs"])
