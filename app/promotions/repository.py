@@ -162,3 +162,16 @@ async def renewal_candidate(
 async def is_renewed(session: AsyncSession, membership_id: uuid.UUID) -> bool:
     stmt = select(exists(select(Membership.id).where(Membership.renews_id == membership_id)))
     return bool(await session.scalar(stmt))
+
+
+async def uses_of_member(
+    session: AsyncSession, club_id: uuid.UUID, member_id: uuid.UUID
+) -> list[tuple[PromotionUse, str]]:
+    """A member's promotion uses with each promotion's name, oldest first."""
+    stmt = (
+        select(PromotionUse, Promotion.name)
+        .join(Promotion, Promotion.id == PromotionUse.promotion_id)
+        .where(PromotionUse.club_id == club_id, PromotionUse.member_id == member_id)
+        .order_by(PromotionUse.used_at, PromotionUse.id)
+    )
+    return [(use, name) for use, name in (await session.execute(stmt)).all()]

@@ -19,6 +19,7 @@ from app.auth.permissions import Perm, Principal
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date
 from app.errors import NotFound, RuleViolation
+from app.members.privacy import register_export_section, row_dict
 from app.members.service import member_service
 from app.memberships.terms import base_end_date
 from app.models import Member, Membership, Plan, Promotion
@@ -432,3 +433,12 @@ def _with_uses(promotion: Promotion, uses: int) -> dict[str, Any]:
 
 
 promotion_service = PromotionService()
+
+
+async def _export_promotion_uses(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    # Which offers a member bought on is part of their data; there is no free text to erase.
+    rows = await repository.uses_of_member(session, member.club_id, member.id)
+    return [row_dict(use) | {"promotion_name": name} for use, name in rows]
+
+
+register_export_section("promotion_uses", _export_promotion_uses)

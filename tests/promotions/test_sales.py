@@ -91,3 +91,15 @@ class TestSalePricing:
         r = await _sell(desk, promotion_id="0190f5a2-7b7e-7c4e-9a35-2f1d1c8e0a99")
         problem(r, 404, "promotion_not_found")
         assert await desk.state() == before
+
+
+async def test_promotion_uses_are_part_of_the_members_export(desk: Desk) -> None:
+    p = await desk.promotion(name="Spring", kind="purchase")
+    r = await sell(
+        desk.client, desk.manager, desk.member.id, desk.year["id"], TODAY, promotion_id=p["id"]
+    )
+    assert r.status_code == 201, r.text
+    export = await desk.client.get(f"/api/v1/members/{desk.member.id}/export", headers=desk.headers)
+    assert export.status_code == 200, export.text
+    [use] = export.json()["sections"]["promotion_uses"]
+    assert (use["promotion_name"], use["membership_id"]) == ("Spring", r.json()["id"])
