@@ -14,6 +14,7 @@ from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.plan import Plan
+from app.models.promotion import Promotion, PromotionUse
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -36,6 +37,8 @@ __all__ = [
     "Membership",
     "Message",
     "Plan",
+    "Promotion",
+    "PromotionUse",
     "Staff",
     "WebhookDelivery",
     "WebhookSubscription",
