@@ -16,6 +16,7 @@ from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.onboarding import Onboarding, OnboardingItem, VisitPlanSlot, WellnessTest
 from app.models.plan import Plan
+from app.models.promotion import Promotion, PromotionUse
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -42,6 +43,8 @@ __all__ = [
     "Onboarding",
     "OnboardingItem",
     "Plan",
+    "Promotion",
+    "PromotionUse",
     "Staff",
     "VisitPlanSlot",
     "WebhookDelivery",
