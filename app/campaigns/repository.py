@@ -25,6 +25,8 @@ class SegmentQuery:
     ending_within_days: int | None = None
     interests: Sequence[str] | None = None
     birthday_month: int | None = None
+    # Ids of the members who may use the segment's promotion (promotions' audience query).
+    promotion_member_ids: Select[Any] | None = None
 
 
 async def club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:
@@ -106,6 +108,8 @@ def segment_filter(q: SegmentQuery, dialect: str) -> ColumnElement[bool]:
         clauses.append(_any_interest(q.interests, dialect))
     if q.birthday_month is not None:
         clauses.append(extract("month", Member.birth_date) == q.birthday_month)
+    if q.promotion_member_ids is not None:
+        clauses.append(Member.id.in_(q.promotion_member_ids.scalar_subquery()))
     return and_(*clauses)
 
 

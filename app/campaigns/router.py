@@ -50,11 +50,12 @@ def _read(campaign: Any) -> CampaignRead:
         404,
         422,
         codes={
-            404: "`club_not_found`",
+            404: "`club_not_found`, `promotion_not_found` (the segment's promotion)",
             422: "`validation_error` (e.g. an unknown plan in the segment, send_at not in the "
             "future), `channel_without_consent` (no marketing consent exists for the "
             "channel: `call`), `unknown_template`, `template_category_mismatch` (not a "
-            "marketing template), `template_error` (context does not fit the template)",
+            "marketing template), `template_error` (context does not fit the template), "
+            "`promotion_expired`, `promotion_not_eligible` (switched off or used up)",
         },
     ),
 )

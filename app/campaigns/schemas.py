@@ -60,6 +60,12 @@ class Segment(InputSchema):
     birthday_month: int | None = Field(
         default=None, ge=1, le=12, description="Born in this month (1 = January)."
     )
+    promotion_id: uuid.UUID | None = Field(
+        default=None,
+        description="Members who may use this promotion of the club (its per-member limit; "
+        "for renewal offers a renewable membership, ending late enough for an early-renewal "
+        "condition). Fills the template's promotion_name and valid_until unless given.",
+    )
 
 
 class CampaignCreate(InputSchema):

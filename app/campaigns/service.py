@@ -37,8 +37,10 @@ from app.errors import Conflict, NotFound, RuleViolation
 from app.members.consents import ConsentPurpose
 from app.messaging.service import Recipient, messaging_service
 from app.messaging.templates import TemplateError
-from app.models import Campaign, CampaignRecipient, Club, Member
+from app.models import Campaign, CampaignRecipient, Member
 from app.policy.contact import Category, Channel, consent_purpose
+from app.promotions.pricing import Reason as PricingReason
+from app.promotions.service import promotion_service
 
 log = structlog.get_logger(__name__)
 
@@ -98,14 +100,31 @@ class CampaignService:
                 errors=[{"pointer": "/channel", "detail": "no marketing consent purpose"}],
             )
         template = messaging_service.template(data.template, Category.MARKETING)
-        try:
-            template.render(data.channel, member=_PROBE_MEMBER, context=data.context)
-        except TemplateError as exc:
-            raise RuleViolation(
-                str(exc),
-                code="template_error",
-                errors=[{"pointer": "/context", "detail": "does not fit the template"}],
-            ) from exc
+        context = dict(data.context)
+        if data.segment.promotion_id is not None:
+            audience = await promotion_service.audience(
+                session,
+                actor,
+                data.segment.promotion_id,
+                club_id=club.id,
+                today=local_date(club.timezone, as_of),
+            )
+            if audience.closed is not None:
+                raise RuleViolation(
+                    f"The segment's promotion is over ({audience.closed.value}).",
+                    code="promotion_expired"
+                    if audience.closed is PricingReason.EXPIRED
+                    else "promotion_not_eligible",
+                    errors=[{"pointer": "/segment/promotion_id", "detail": audience.closed.value}],
+                )
+            # Promotions in general terms with their end date (DESIGN 1.2).
+            facts = {
+                "promotion_name": audience.promotion.name,
+                "valid_until": audience.promotion.valid_until.isoformat(),
+            }
+            for key, value in facts.items():
+                if key in template.context_keys:
+                    context.setdefault(key, value)
         if data.segment.plan_ids:
             known = await repository.plans_for_club(session, club.id, data.segment.plan_ids)
             for n, plan_id in enumerate(data.segment.plan_ids):
@@ -115,6 +134,14 @@ class CampaignService:
                         code="validation_error",
                         errors=[{"pointer": f"/segment/plan_ids/{n}", "detail": "unknown plan"}],
                     )
+        try:
+            template.render(data.channel, member=_PROBE_MEMBER, context=context)
+        except TemplateError as exc:
+            raise RuleViolation(
+                str(exc),
+                code="template_error",
+                errors=[{"pointer": "/context", "detail": "does not fit the template"}],
+            ) from exc
         if data.send_at is not None and data.send_at <= as_of:
             raise RuleViolation(
                 "send_at must be in the future; send a draft now with /send.",
@@ -127,7 +154,7 @@ class CampaignService:
             template=data.template,
             channel=data.channel.value,
             segment=data.segment.model_dump(mode="json", exclude_none=True),
-            context=dict(data.context),
+            context=context,
             status=(CampaignStatus.SCHEDULED if data.send_at else CampaignStatus.DRAFT).value,
             send_at=data.send_at,
             created_by_id=actor.staff_id,
@@ -180,7 +207,23 @@ class CampaignService:
         club = await repository.club(session, campaign.club_id)
         assert club is not None  # foreign key
         segment = Segment.model_validate(campaign.segment)
-        return _segment_query(club, segment, as_of)
+        today = local_date(club.timezone, as_of)
+        promotion_member_ids = None
+        if segment.promotion_id is not None:
+            # Judged again at every preview and send: a promotion over by then reaches no one.
+            audience = await promotion_service.audience(
+                session, None, segment.promotion_id, club_id=club.id, today=today
+            )
+            promotion_member_ids = audience.member_ids
+        return SegmentQuery(
+            club_id=club.id,
+            today=today,
+            plan_ids=segment.plan_ids,
+            ending_within_days=segment.ending_within_days,
+            interests=segment.interests,
+            birthday_month=segment.birthday_month,
+            promotion_member_ids=promotion_member_ids,
+        )
 
     async def preview(
         self, session: AsyncSession, campaign: Campaign, *, as_of: datetime | None = None
@@ -301,17 +344,6 @@ class CampaignService:
             scope="campaigns",
             key_of=lambda c: [c.created_at, c.id],
         )
-
-
-def _segment_query(club: Club, segment: Segment, as_of: datetime) -> SegmentQuery:
-    return SegmentQuery(
-        club_id=club.id,
-        today=local_date(club.timezone, as_of),
-        plan_ids=segment.plan_ids,
-        ending_within_days=segment.ending_within_days,
-        interests=segment.interests,
-        birthday_month=segment.birthday_month,
-    )
 
 
 campaign_service = CampaignService()
