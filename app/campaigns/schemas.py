@@ -136,6 +136,10 @@ class CampaignRead(Schema):
     send_at: datetime | None
     sent_at: datetime | None
     created_by_id: uuid.UUID | None
+    send_summary: dict[str, Any] | None = Field(
+        description="What the send reported when it ran: queued, suppressed and deferred "
+        "counts by reason."
+    )
     created_at: datetime
     updated_at: datetime
 

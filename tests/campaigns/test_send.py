@@ -91,6 +91,7 @@ class TestSend:
             assert "2026-04-30" in m.body
         r = await client.get(f"{URL}/{campaign['id']}", headers=bearer(manager))
         assert (r.json()["status"], r.json()["sent_at"]) == ("sent", "2026-03-10T09:00:00Z")
+        assert r.json()["send_summary"] == {"queued": 2, "suppressed": {}, "deferred": {}}
 
     async def test_the_contact_policy_decides_and_refusals_are_counted_by_reason(
         self, client: AsyncClient, manager: str, club_id: uuid.UUID, plan: Plan, db: Database
