@@ -11,6 +11,7 @@ from app.models.job_run import JobLock, JobRun
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.plan import Plan
+from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "MemberNote",
     "Membership",
     "Plan",
+    "RiskAssessment",
     "Staff",
     "staff_clubs",
 ]
