@@ -8,8 +8,14 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
+from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
+from app.members.router import router as members_router
+from app.memberships.router import router as memberships_router
+from app.messaging.router import router as messages_router
+from app.plans.router import router as plans_router
 from app.staff.router import router as staff_router
+from app.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -17,9 +23,42 @@ TAGS: list[dict[str, Any]] = [
     {"name": "Clubs", "description": "Clubs with time zone, currency, hours and policies."},
     {"name": "Staff", "description": "People, their roles and the clubs they act for."},
     {
+        "name": "Members",
+        "description": "Members' contact data and preferences, consents with their "
+        "provenance, hand-off and conversation notes, and personal-data export and erasure.",
+    },
+    {
         "name": "Tokens",
         "description": "Bearer tokens for staff and integrations. Secrets are "
         "shown once and stored hashed.",
+    },
+    {
+        "name": "Plans",
+        "description": "Membership types a club (or the whole chain) sells: duration, "
+        "price, visit limit, access hours, freeze policy and renewal targets.",
+    },
+    {
+        "name": "Memberships",
+        "description": "A member's contract on a plan, and its freezes. Dates are club-local "
+        "and inclusive; status (pending, active, frozen, expired, cancelled) is derived as "
+        "of the club's today. A plan of N days ends on start + N - 1; a plan of N months "
+        "ends the day before the N-month anniversary (31 Jan + 1 month ends on the last "
+        "day of February). Freezes and bonus days move the end date.",
+    },
+    {
+        "name": "Messages",
+        "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
+        "for quiet hours, and what the contact policy suppressed and why.",
+    },
+    {
+        "name": "Webhooks",
+        "description": "Subscribe an endpoint to events. Deliveries are signed "
+        "(`Webhook-Signature`), retried with backoff for 24 hours, and logged.",
+    },
+    {
+        "name": "Events",
+        "description": "Every event as a replayable feed in a stable order: poll with "
+        "`after` to catch up after downtime or instead of webhooks.",
     },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
@@ -28,5 +67,11 @@ TAGS: list[dict[str, Any]] = [
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
+api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
+api_router.include_router(plans_router, tags=["Plans"])
+api_router.include_router(memberships_router, tags=["Memberships"])
+api_router.include_router(messages_router, tags=["Messages"])
+api_router.include_router(webhooks_router, tags=["Webhooks"])
+api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(jobs_router, tags=["Jobs"])

@@ -151,6 +151,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     for err in exc.errors():
         kind = str(err.get("type", ""))
         msg = _SAFE_MESSAGES.get(kind) or str(err.get("msg", "Invalid value"))
+        if "email address" in msg:
+            # email-validator explains failures by quoting the offending characters.
+            msg = "Not a valid e-mail address"
         # pydantic messages for value errors quote our own text, not the input;
         # input is only ever in err["input"], which is dropped here.
         out.append({"pointer": _pointer(err.get("loc", ())), "detail": msg})
@@ -261,7 +264,20 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _stale_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Optimistic concurrency (version columns) lost a race with another writer.
+    return problem(
+        409,
+        "concurrent_update",
+        "The resource was changed by another request; retry.",
+        instance=request.url.path,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    app.add_exception_handler(StaleDataError, _stale_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)

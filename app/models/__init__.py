@@ -4,21 +4,25 @@ from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
 from app.models.club import Club
+from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
+from app.models.message import Message
 from app.models.plan import Plan
 from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
+from app.models.webhook import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
     "Club",
+    "ClubDayRun",
     "ConsentEvent",
     "Event",
     "Freeze",
@@ -29,8 +33,11 @@ __all__ = [
     "Member",
     "MemberNote",
     "Membership",
+    "Message",
     "Plan",
     "RiskAssessment",
     "Staff",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "staff_clubs",
 ]
