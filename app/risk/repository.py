@@ -323,7 +323,7 @@ async def last_scan_dates(
         .scalar_subquery()
     )
     rows = await session.execute(select(Club.id, latest).where(Club.id.in_(club_ids)))
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows.all()}
 
 
 async def active_clubs(session: AsyncSession, club_id: uuid.UUID | None = None) -> list[Club]:
@@ -371,10 +371,6 @@ def risk_list(
     elif suppressed is not None:
         stmt = stmt.where(RiskAssessment.suppressed == suppressed)
     return stmt
-
-
-async def member_club(session: AsyncSession, member_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(select(Member.club_id).where(Member.id == member_id))
 
 
 async def member_history(

@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
 from app.auth.permissions import Perm, Principal
 from app.core.schemas import Page
 from app.dependencies import PageDep, SessionDep, requires
 from app.errors import error_responses
+from app.members.dependencies import MemberDep
 from app.risk.schemas import MemberRiskRead, RiskHistoryItem, RiskRead, SuppressedFilter
 from app.risk.scoring import Level, Segment
 from app.risk.service import risk_service
@@ -61,15 +62,15 @@ async def list_risk(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_member_risk(
+    _: Reader,
+    member: MemberDep,
     session: SessionDep,
-    principal: Reader,
-    member_id: Annotated[uuid.UUID, Path(description="Member id.")],
     days: Annotated[int, Query(ge=1, le=400, description="Scan days of history.")] = 90,
 ) -> MemberRiskRead:
     """The member's latest assessment and its history, newest first."""
-    rows = await risk_service.for_member(session, principal, member_id, days=days)
+    rows = await risk_service.history(session, member, days=days)
     return MemberRiskRead(
-        member_id=member_id,
+        member_id=member.id,
         latest=RiskRead.model_validate(rows[0]) if rows else None,
         history=[RiskHistoryItem.model_validate(r) for r in rows],
     )

@@ -22,7 +22,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_midnight_utc, local_to_utc
 from app.errors import NotFound
 from app.events.service import emit
-from app.models import RiskAssessment
+from app.models import Member, RiskAssessment
 from app.risk import repository
 from app.risk.repository import ScanWindow
 from app.risk.scoring import (
@@ -37,7 +37,6 @@ from app.risk.scoring import (
     Level,
     MemberFeatures,
     Segment,
-    Suppression,
     assess,
     club_prior,
 )
@@ -289,17 +288,12 @@ class RiskService:
             session, stmt, keys, page, scope="risk", key_of=lambda r: [r.score, r.member_id]
         )
 
-    async def for_member(
-        self, session: AsyncSession, principal: Principal, member_id: uuid.UUID, *, days: int
+    async def history(
+        self, session: AsyncSession, member: Member, *, days: int
     ) -> list[RiskAssessment]:
-        """The member's assessments, newest first (at most `days` scan days)."""
-        club_id = await repository.member_club(session, member_id)
-        if club_id is None or (principal.member_id not in (None, member_id)):
-            raise NotFound("Member not found.", code="member_not_found")
-        principal.require_club(club_id, "member")
-        return await repository.member_history(session, member_id, days)
+        """The member's assessments, newest first (at most `days` scan days). The member
+        was loaded and authorised by its resource dependency."""
+        return await repository.member_history(session, member.id, days)
 
-
-SUPPRESSED_FILTERS = ("none", "any", *(s.value for s in Suppression))
 
 risk_service = RiskService()
