@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     type_coerce,
     values,
 )
@@ -259,6 +260,11 @@ async def stream_features(
     session: AsyncSession, w: ScanWindow
 ) -> AsyncIterator[Sequence[Row[Any]]]:
     """The scan's rows in chunks (server-side cursor on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # The statement's cost estimate crosses jit_above_cost, and compiling it takes
+        # longer (~1.5 s measured) than running it (~0.7 s for 20,000 members and a
+        # million check-ins). Off for this transaction only.
+        await session.execute(text("SET LOCAL jit = off"))
     result = await session.stream(
         feature_query(w).execution_options(yield_per=FETCH_ROWS, stream_results=True)
     )
