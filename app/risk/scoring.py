@@ -33,9 +33,13 @@ then measure *evidence* in the same unit, -ln(p) ("how surprising is this, in na
 
 The tests overlap (a member who stopped shows both a gap and a drop), so they are not
 added up: attendance evidence = the strongest one + 1/4 of the others. The end of the
-term with no renewal adds `TERM_EVIDENCE` on top. The score is
-`100 * (1 - exp(-evidence / SCORE_SCALE))`, with `SCORE_SCALE` chosen so that the 5%
-gap (evidence 3) lands exactly on 60, the `at_risk` threshold.
+term with no renewal adds `TERM_EVIDENCE_30` / `TERM_EVIDENCE_14` (1.0 / 1.7) on top.
+The score is `100 * (1 - exp(-evidence / SCORE_SCALE))`, with `SCORE_SCALE` chosen so
+that the 5% gap (evidence 3) lands exactly on 60.
+
+Levels: `ok` < 40 <= `watch` < 60 <= `at_risk`; `lapsed` when the gap alone is below
+0.1% and at least 3 weeks long, or for a sleeper (at most 1 visit in the last 8 unfrozen
+weeks; score capped at 50 so sleepers sit below everyone at risk now).
 """
 
 from __future__ import annotations
