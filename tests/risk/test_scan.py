@@ -4,7 +4,8 @@ events and the number of statements."""
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import event, func, select
 
@@ -264,3 +265,21 @@ async def _count_statements(db: Database, cast: Cast) -> int:
     finally:
         event.remove(sync_engine, "before_cursor_execute", on_execute)
     return count
+
+
+class TestWindow:
+    def test_day_boundaries_follow_the_clubs_clock_changes(self) -> None:
+        club = uuid.uuid4()
+        # Berlin springs forward on 2026-03-29: that local day is 23 hours long.
+        w = scan_window(club, "Europe/Berlin", date(2026, 3, 29), datetime(2026, 4, 1, tzinfo=UTC))
+        assert w.cutoff == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)  # end of the local day
+        assert w.recent_start_at == datetime(2026, 3, 1, 23, 0, tzinfo=UTC)  # still CET
+        first_day, starts, ends = w.early_bounds[0]
+        assert first_day == date(2026, 3, 29)
+        assert starts == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+        assert ends == datetime(2026, 4, 18, 22, 0, tzinfo=UTC)  # CEST by then
+
+    def test_the_scan_instant_caps_the_day(self) -> None:
+        w = scan_window(uuid.uuid4(), "Europe/Moscow", TODAY, AS_OF)
+        assert w.cutoff == AS_OF
+        assert len(w.early_bounds) == 91
