@@ -346,7 +346,7 @@ async def _scan(club_id: uuid.UUID | None, as_of: datetime | None) -> dict[str, 
     await _require_migrated()
     db = Database.from_settings(get_settings())
     try:
-        counts = await run_scan(db, as_of or utcnow(), club_id=club_id, force=True)
+        counts = await run_scan(db, as_of or utcnow(), club_id=club_id)
         return counts.as_dict()
     finally:
         await db.dispose()

@@ -301,7 +301,7 @@ async def evaluate(
     club_id, by_id = await load(db, members, tz=tz, analyze=analyze)
     as_of = local_to_utc(tz, today, datetime.min.time().replace(hour=5))
     started = time.perf_counter()
-    await run_scan(db, as_of, club_id=club_id, force=True)
+    await run_scan(db, as_of, club_id=club_id)
     elapsed = time.perf_counter() - started
     async with db.sessionmaker() as s:
         rows = (

@@ -317,21 +317,6 @@ async def upsert_assessments(session: AsyncSession, rows: Sequence[dict[str, Any
 # --- reading ------------------------------------------------------------------------
 
 
-async def last_scan_dates(
-    session: AsyncSession, club_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, date | None]:
-    """Each club's latest scan day (one index probe per club)."""
-    if not club_ids:
-        return {}
-    latest = (
-        select(func.max(RiskAssessment.scan_date))
-        .where(RiskAssessment.club_id == Club.id)
-        .scalar_subquery()
-    )
-    rows = await session.execute(select(Club.id, latest).where(Club.id.in_(club_ids)))
-    return {row[0]: row[1] for row in rows.all()}
-
-
 async def active_clubs(session: AsyncSession, club_id: uuid.UUID | None = None) -> list[Club]:
     stmt = select(Club).where(Club.active.is_(True)).order_by(Club.id)
     if club_id is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.permissions import Principal
 from app.clubs.service import club_service
 from app.core.pagination import PageParams, SortKey, paginate
-from app.core.timezones import local_date, local_midnight_utc, local_to_utc
+from app.core.timezones import local_date, local_midnight_utc
 from app.errors import NotFound
 from app.events.service import emit
 from app.models import Member, RiskAssessment
@@ -149,31 +149,13 @@ class RiskService:
     # --- the scan ------------------------------------------------------------------
 
     async def clubs_to_scan(
-        self,
-        session: AsyncSession,
-        as_of: datetime,
-        *,
-        local_hour: int,
-        club_id: uuid.UUID | None = None,
-        force: bool = False,
+        self, session: AsyncSession, as_of: datetime, *, club_id: uuid.UUID | None = None
     ) -> list[ClubToScan]:
-        """Clubs due a scan: once per club-local day, from `local_hour` on, catching
-        up on a missed day. `force` scans the club's current local day regardless."""
+        """Every active club (or `club_id`, active or not) with its local day at `as_of`."""
         clubs = await repository.active_clubs(session, club_id)
         if club_id is not None and not clubs:
             raise NotFound("Club not found.", code="club_not_found")
-        if force:
-            return [ClubToScan(c.id, c.timezone, local_date(c.timezone, as_of)) for c in clubs]
-        last = await repository.last_scan_dates(session, [c.id for c in clubs])
-        due = []
-        for c in clubs:
-            day = local_date(c.timezone, as_of)
-            if local_to_utc(c.timezone, day, time(local_hour)) > as_of:
-                day -= timedelta(days=1)  # today's hour has not come: yesterday's is due
-            done = last.get(c.id)
-            if done is None or done < day:
-                due.append(ClubToScan(c.id, c.timezone, day))
-        return due
+        return [ClubToScan(c.id, c.timezone, local_date(c.timezone, as_of)) for c in clubs]
 
     async def scan_club(
         self, session: AsyncSession, club: ClubToScan, *, as_of: datetime

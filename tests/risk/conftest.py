@@ -85,7 +85,7 @@ class Cast:
         return member, live
 
     async def scan(self, as_of: datetime = AS_OF) -> ScanCounts:
-        return await run_scan(self.db, as_of, club_id=self.club_id, force=True)
+        return await run_scan(self.db, as_of, club_id=self.club_id)
 
     async def assessment(self, member: Member, day: date = TODAY) -> RiskAssessment:
         async with self.db.sessionmaker() as s:

@@ -17,18 +17,23 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.db import Database, create_engine, make_sessionmaker
+from app.errors import NotFound
 from app.migrate import upgrade
 from app.models import Club, RiskAssessment
-from app.risk.jobs import SCAN_LOCAL_HOUR
-from app.risk.service import risk_service
+from app.risk.jobs import lapse_scan, run_scan
 from tests.fixtures.factories import bearer, make_club
-from tests.risk.conftest import AS_OF, TODAY, Cast, every
+from tests.risk.conftest import AS_OF, Cast, every
 
 
-async def _due(db: Database, as_of: datetime) -> dict[uuid.UUID, date]:
+async def _scan_days(db: Database, club_id: uuid.UUID) -> list[date]:
     async with db.sessionmaker() as s:
-        clubs = await risk_service.clubs_to_scan(s, as_of, local_hour=SCAN_LOCAL_HOUR)
-    return {c.club_id: c.scan_date for c in clubs}
+        days = await s.scalars(
+            select(RiskAssessment.scan_date)
+            .where(RiskAssessment.club_id == club_id)
+            .distinct()
+            .order_by(RiskAssessment.scan_date)
+        )
+        return list(days.all())
 
 
 class TestSchedule:
@@ -38,29 +43,33 @@ class TestSchedule:
         assert job["schedule"].startswith("interval")
         assert "05:00" in job["description"]
 
-    async def test_a_club_is_due_from_its_local_hour(
-        self, db: Database, club_id: uuid.UUID
-    ) -> None:
+    async def test_a_club_is_scanned_from_its_local_hour(self, cast: Cast, db: Database) -> None:
+        await cast.member(every(2, since=180, until=9))
         # Europe/Moscow is UTC+3: 05:00 local is 02:00 UTC.
-        before = datetime(2026, 3, 10, 1, 59, tzinfo=UTC)
-        after = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-        assert (await _due(db, before))[club_id] == date(2026, 3, 9)  # catch up yesterday
-        assert (await _due(db, after))[club_id] == date(2026, 3, 10)
+        counts = await lapse_scan(db, datetime(2026, 3, 10, 1, 59, tzinfo=UTC))
+        assert counts["club_days_done"] == 1
+        assert await _scan_days(db, cast.club_id) == [date(2026, 3, 9)]  # yesterday's is due
+        await lapse_scan(db, datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+        assert await _scan_days(db, cast.club_id) == [date(2026, 3, 9), date(2026, 3, 10)]
 
     async def test_the_local_hour_follows_daylight_saving_time(
         self, client: AsyncClient, admin_token: str, db: Database
     ) -> None:
         club = await make_club(client, admin_token, name="Berlin", timezone="Europe/Berlin")
-        cid = uuid.UUID(club["id"])
+        berlin = Cast(db, uuid.UUID(club["id"]))
+        await berlin.member(every(2, since=180, until=9))
         # 2026-03-29 springs forward: 05:00 is 03:00 UTC that day, 04:00 UTC the day before.
-        assert (await _due(db, datetime(2026, 3, 28, 3, 30, tzinfo=UTC)))[cid] == date(2026, 3, 27)
-        assert (await _due(db, datetime(2026, 3, 29, 3, 30, tzinfo=UTC)))[cid] == date(2026, 3, 29)
+        await lapse_scan(db, datetime(2026, 3, 28, 3, 30, tzinfo=UTC))
+        assert await _scan_days(db, berlin.club_id) == [date(2026, 3, 27)]
+        await lapse_scan(db, datetime(2026, 3, 29, 3, 30, tzinfo=UTC))
+        assert await _scan_days(db, berlin.club_id) == [date(2026, 3, 27), date(2026, 3, 29)]
 
-    async def test_a_scanned_day_is_not_due_again(self, cast: Cast, db: Database) -> None:
+    async def test_a_scanned_day_is_not_scanned_again(self, cast: Cast, db: Database) -> None:
         await cast.member(every(2, since=180, until=9))
-        await cast.scan()
-        assert cast.club_id not in await _due(db, AS_OF + timedelta(hours=3))
-        assert (await _due(db, AS_OF + timedelta(days=1)))[cast.club_id] == TODAY + timedelta(1)
+        assert (await lapse_scan(db, AS_OF))["club_days_done"] == 1
+        again = await lapse_scan(db, AS_OF + timedelta(hours=3))
+        assert (again["club_days_done"], again["club_days_already_done"]) == (0, 1)
+        assert (await lapse_scan(db, AS_OF + timedelta(days=1)))["club_days_done"] == 1
 
 
 class TestRunNow:
@@ -77,7 +86,7 @@ class TestRunNow:
         assert (counts["clubs"], counts["members"], counts["at_risk"], counts["ok"]) == (1, 2, 1, 1)
         assert counts["events"] == 1
         r = await client.post("/api/v1/jobs/lapse_scan/run", json=body, headers=bearer(admin_token))
-        assert r.json()["counts"]["clubs"] == 0
+        assert r.json()["counts"]["club_days_already_done"] == 1
         async with db.sessionmaker() as s:
             rows = await s.scalar(select(func.count()).select_from(RiskAssessment))
         assert rows == 2
@@ -99,11 +108,11 @@ class TestCommand:
         assert code == 0, err
         assert "clubs=1 members=1" in out
         assert "at_risk=1" in out
-        missing = await _cli(url, "scan", "--club", "00000000-0000-0000-0000-000000000001")
-        assert (missing[2], "Club not found" in missing[1]) == (2, True)
-        again, _, _ = await _cli(url, "scan", "--club", str(club_id), "--as-of", AS_OF.isoformat())
-        # The same day again: the same assessments, and no second event.
-        assert again == out.replace("events=1", "events=0")
+
+    async def test_scanning_an_unknown_club_is_not_found(self, db: Database) -> None:
+        with pytest.raises(NotFound) as err:
+            await run_scan(db, AS_OF, club_id=uuid.uuid4())
+        assert err.value.code == "club_not_found"
 
     @pytest.mark.parametrize(
         ("args", "message"),

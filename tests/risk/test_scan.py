@@ -261,7 +261,7 @@ async def _count_statements(db: Database, cast: Cast) -> int:
     sync_engine = db.engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", on_execute)
     try:
-        await run_scan(db, AS_OF, club_id=cast.club_id, force=True)
+        await run_scan(db, AS_OF, club_id=cast.club_id)
     finally:
         event.remove(sync_engine, "before_cursor_execute", on_execute)
     return count
