@@ -346,11 +346,14 @@ def latest_assessments(club_ids: frozenset[uuid.UUID] | None) -> Select[Any]:
 def risk_list(
     club_ids: frozenset[uuid.UUID] | None,
     *,
+    member_id: uuid.UUID | None,
     level: str | None,
     suppressed: str | None,
     segment: str | None,
 ) -> Select[Any]:
     stmt = latest_assessments(club_ids)
+    if member_id is not None:
+        stmt = stmt.where(RiskAssessment.member_id == member_id)
     if level is not None:
         stmt = stmt.where(RiskAssessment.level == level)
     if segment is not None:

@@ -258,6 +258,7 @@ class RiskService:
             club_ids = frozenset({club_id})
         stmt = repository.risk_list(
             club_ids,
+            member_id=principal.member_id,  # a token pinned to one member sees only them
             level=level.value if level else None,
             suppressed=suppressed,
             segment=segment.value if segment else None,

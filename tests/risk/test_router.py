@@ -134,6 +134,27 @@ class TestRiskList:
         assert r.json()["code"] == "club_not_found"
         assert await _list(client, manager) == []  # their own clubs only
 
+    async def test_a_token_pinned_to_a_member_sees_only_that_member(
+        self, client: AsyncClient, admin_token: str, cast: Cast
+    ) -> None:
+        ids = await _club_with_cast(cast)
+        r = await client.post(
+            "/api/v1/tokens",
+            json={
+                "name": "member app",
+                "club_id": str(cast.club_id),
+                "scopes": ["risk:read"],
+                "member_id": str(ids["ok"]),
+            },
+            headers=bearer(admin_token),
+        )
+        assert r.status_code == 201, r.text
+        app_token = r.json()["token"]
+        items = await _list(client, app_token, club_id=str(cast.club_id))
+        assert [i["member_id"] for i in items] == [str(ids["ok"])]
+        other = await client.get(f"/api/v1/members/{ids['lapsed']}/risk", headers=bearer(app_token))
+        assert other.status_code == 404
+
     async def test_without_risk_read_is_forbidden(
         self, client: AsyncClient, db: Database, club_id: uuid.UUID
     ) -> None:
