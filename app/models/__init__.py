@@ -17,6 +17,7 @@ from app.models.message import Message
 from app.models.onboarding import Onboarding, OnboardingItem, VisitPlanSlot, WellnessTest
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
+from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -45,6 +46,7 @@ __all__ = [
     "Plan",
     "Promotion",
     "PromotionUse",
+    "RiskAssessment",
     "Staff",
     "VisitPlanSlot",
     "WebhookDelivery",
