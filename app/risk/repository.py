@@ -42,7 +42,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.types import UTCDateTime
-from app.models import Checkin, Club, Freeze, Member, Membership, RiskAssessment
+from app.models import (
+    Checkin,
+    Club,
+    Freeze,
+    Member,
+    Membership,
+    RiskAssessment,
+    VisitPlanSlot,
+)
 
 PREVIOUS_LOOKBACK_DAYS = 35  # a "previous assessment" older than this does not count
 FETCH_ROWS = 2000  # feature rows per fetch from the server-side cursor
@@ -60,6 +68,7 @@ class ScanWindow:
     eight_weeks_start_at: datetime  # start of today - 55
     baseline_start_at: datetime  # start of today - 83
     recent_start_at: datetime  # start of today - 27
+    two_weeks_start_at: datetime  # start of today - 13 (against the visit plan)
     # (tenure start date, its local midnight, the local midnight 21 days later) for
     # every tenure start recent enough for the first-3-weeks count to matter.
     early_bounds: Sequence[tuple[date, datetime, datetime]]  # never empty
@@ -121,6 +130,17 @@ def feature_query(w: ScanWindow) -> Select[Any]:
     )
     visits = _visits(w)
     early = _early_visits(w, live)
+    # The visit plan agreed at onboarding: days a week with a slot, and when it was saved.
+    plans = (
+        select(
+            VisitPlanSlot.member_id,
+            func.count(func.distinct(VisitPlanSlot.weekday)).label("planned_per_week"),
+            func.max(VisitPlanSlot.updated_at).label("planned_at"),
+        )
+        .where(VisitPlanSlot.club_id == w.club_id)
+        .group_by(VisitPlanSlot.member_id)
+        .cte("visit_plans")
+    )
     freezes = (
         select(
             Membership.member_id,
@@ -172,6 +192,9 @@ def feature_query(w: ScanWindow) -> Select[Any]:
             func.coalesce(visits.c.visits_baseline, 0).label("visits_baseline"),
             func.coalesce(visits.c.visits_8_weeks, 0).label("visits_8_weeks"),
             func.coalesce(early.c.visits_early, 0).label("visits_early"),
+            func.coalesce(visits.c.visits_2_weeks, 0).label("visits_2_weeks"),
+            plans.c.planned_per_week,
+            plans.c.planned_at,
             freezes.c.frozen,
             type_coerce(renewed, Boolean).label("renewed"),
             type_coerce(_renewal_booked(w, live), Boolean).label("renewal_booked"),
@@ -187,6 +210,7 @@ def feature_query(w: ScanWindow) -> Select[Any]:
         .outerjoin(cur, and_(cur.member_id == live.c.member_id, cur.scan_date == today))
         .outerjoin(visits, visits.c.member_id == live.c.member_id)
         .outerjoin(early, early.c.member_id == live.c.member_id)
+        .outerjoin(plans, plans.c.member_id == live.c.member_id)
     )
 
 
@@ -205,6 +229,7 @@ def _visits(w: ScanWindow) -> Any:
             .filter(at >= w.baseline_start_at, at < w.recent_start_at)
             .label("visits_baseline"),
             func.count().filter(at >= w.eight_weeks_start_at).label("visits_8_weeks"),
+            func.count().filter(at >= w.two_weeks_start_at).label("visits_2_weeks"),
         )
         .where(Checkin.club_id == w.club_id, at >= w.window_start_at, at < w.cutoff)
         .group_by(Checkin.member_id)

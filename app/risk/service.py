@@ -30,6 +30,7 @@ from app.risk.scoring import (
     EARLY_DAYS,
     EARLY_UNTIL_DAYS,
     LEVEL_RANK,
+    PLAN_DAYS,
     RECENT_DAYS,
     SLEEPER_DAYS,
     WINDOW_DAYS,
@@ -69,6 +70,7 @@ def scan_window(club_id: uuid.UUID, tz: str, scan_date: date, as_of: datetime) -
         eight_weeks_start_at=midnight(SLEEPER_DAYS - 1),
         baseline_start_at=midnight(RECENT_DAYS + BASELINE_DAYS - 1),
         recent_start_at=midnight(RECENT_DAYS - 1),
+        two_weeks_start_at=midnight(PLAN_DAYS - 1),
         early_bounds=early,
     )
 
@@ -101,6 +103,9 @@ def features_from_row(row: Any, tz: str, today: date) -> MemberFeatures:
         do_not_contact=bool(row.do_not_contact),
         renewed=bool(row.renewed),
         renewal_booked=bool(row.renewal_booked),
+        visits_2_weeks=int(row.visits_2_weeks),
+        planned_per_week=int(row.planned_per_week) if row.planned_per_week else None,
+        plan_since=local_date(tz, row.planned_at) if row.planned_at else None,
     )
 
 
