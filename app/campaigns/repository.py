@@ -27,6 +27,8 @@ class SegmentQuery:
     birthday_month: int | None = None
     # Ids of the members who may use the segment's promotion (promotions' audience query).
     promotion_member_ids: Select[Any] | None = None
+    # Ids of the members at the segment's risk levels (the risk domain's query).
+    risk_member_ids: Select[Any] | None = None
 
 
 async def club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:
@@ -108,6 +110,8 @@ def segment_filter(q: SegmentQuery, dialect: str) -> ColumnElement[bool]:
         clauses.append(_any_interest(q.interests, dialect))
     if q.birthday_month is not None:
         clauses.append(extract("month", Member.birth_date) == q.birthday_month)
+    if q.risk_member_ids is not None:
+        clauses.append(Member.id.in_(q.risk_member_ids.scalar_subquery()))
     if q.promotion_member_ids is not None:
         clauses.append(Member.id.in_(q.promotion_member_ids.scalar_subquery()))
     return and_(*clauses)

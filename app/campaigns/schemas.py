@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import InputSchema, Instant, Name, Schema
 from app.policy.contact import Channel
+from app.risk.scoring import Level
 
 SAMPLE_SIZE = 10
 ATTRIBUTION_DAYS = 30
@@ -50,6 +51,13 @@ class Segment(InputSchema):
         le=365,
         description="A current membership (on `plan_ids` if given) that ends within this many "
         "days from today (club-local) with nothing bought to follow it.",
+    )
+    risk_levels: list[Level] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4,
+        description="Whose latest lapse-risk assessment (the club's latest scan) is at one of "
+        "these levels: ok, watch, at_risk, lapsed.",
     )
     interests: list[Interest] | None = Field(
         default=None,

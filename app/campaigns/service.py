@@ -41,6 +41,7 @@ from app.models import Campaign, CampaignRecipient, Member
 from app.policy.contact import Category, Channel, consent_purpose
 from app.promotions.pricing import Reason as PricingReason
 from app.promotions.service import promotion_service
+from app.risk.service import risk_service
 
 log = structlog.get_logger(__name__)
 
@@ -223,6 +224,11 @@ class CampaignService:
             interests=segment.interests,
             birthday_month=segment.birthday_month,
             promotion_member_ids=promotion_member_ids,
+            risk_member_ids=(
+                risk_service.members_at_levels(club.id, segment.risk_levels)
+                if segment.risk_levels
+                else None
+            ),
         )
 
     async def preview(

@@ -392,6 +392,13 @@ def risk_list(
     return stmt
 
 
+def members_at_levels(club_id: uuid.UUID, levels: Sequence[str]) -> Select[Any]:
+    """Ids of the club's members whose latest assessment (the club's latest scan day)
+    is at one of `levels`, for set-based segments."""
+    latest = latest_assessments(frozenset({club_id})).subquery("latest_risk")
+    return select(latest.c.member_id).where(latest.c.level.in_(list(levels)))
+
+
 async def member_history(
     session: AsyncSession, member_id: uuid.UUID, limit: int
 ) -> list[RiskAssessment]:

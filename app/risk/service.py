@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Principal
@@ -275,6 +277,11 @@ class RiskService:
         return await paginate(
             session, stmt, keys, page, scope="risk", key_of=lambda r: [r.score, r.member_id]
         )
+
+    def members_at_levels(self, club_id: uuid.UUID, levels: Sequence[Level]) -> Select[Any]:
+        """A query of the ids of the club's members whose latest assessment is at one of
+        `levels` (suppressed ones included), for campaign segments."""
+        return repository.members_at_levels(club_id, [lv.value for lv in levels])
 
     async def history(
         self, session: AsyncSession, member: Member, *, days: int
