@@ -8,10 +8,12 @@ from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
+from app.models.meeting import Meeting
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.plan import Plan
 from app.models.staff import Staff, staff_clubs
+from app.models.working_hours import WorkingHours, WorkingHoursException
 
 __all__ = [
     "ApiToken",
@@ -25,10 +27,13 @@ __all__ = [
     "InstanceSetting",
     "JobLock",
     "JobRun",
+    "Meeting",
     "Member",
     "MemberNote",
     "Membership",
     "Plan",
     "Staff",
+    "WorkingHours",
+    "WorkingHoursException",
     "staff_clubs",
 ]
