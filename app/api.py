@@ -9,7 +9,9 @@ from fastapi import APIRouter
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
 from app.jobs.router import router as jobs_router
+from app.meetings.router import router as meetings_router
 from app.staff.router import router as staff_router
+from app.working_hours.router import router as working_hours_router
 
 API_PREFIX = "/api/v1"
 
@@ -21,6 +23,12 @@ TAGS: list[dict[str, Any]] = [
         "description": "Bearer tokens for staff and integrations. Secrets are "
         "shown once and stored hashed.",
     },
+    {
+        "name": "Meetings",
+        "description": "In-club meetings (renewal, plan change, feedback, onboarding): "
+        "consultants' working hours, free slots, booking without double booking, "
+        "rescheduling, attendance, outcomes, and each consultant's calendar feed (.ics).",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -29,4 +37,6 @@ api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
 api_router.include_router(auth_router, tags=["Tokens"])
+api_router.include_router(meetings_router, tags=["Meetings"])
+api_router.include_router(working_hours_router, tags=["Meetings"])
 api_router.include_router(jobs_router, tags=["Jobs"])
