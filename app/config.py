@@ -50,6 +50,19 @@ class Settings(BaseSettings):
 
     webhook_allow_private_targets: bool = False
 
+    auth_failures_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications per client address per minute "
+        "before 429 (per process).",
+    )
+    expensive_requests_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="Calls per token per minute to expensive endpoints "
+        "(job runs, exports, bulk uploads) before 429 (per process).",
+    )
+
     cors_origins: list[str] = Field(default_factory=list)
 
     @property

@@ -14,8 +14,9 @@ from app.auth.service import auth_service
 from app.config import Settings
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, page_params
+from app.core.ratelimit import RateLimiter
 from app.db import Database
-from app.errors import Unauthorized
+from app.errors import TooManyRequests, Unauthorized
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -45,8 +46,21 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 _bearer = HTTPBearer(auto_error=False, description="A staff or integration token: `crk_...`")
 
 
+def _client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _limiter(request: Request, name: str, per_minute: int) -> RateLimiter:
+    limiters: dict[str, RateLimiter] = request.app.state.rate_limiters
+    if name not in limiters:
+        limiters[name] = RateLimiter(limit=per_minute, window_seconds=60)
+    return limiters[name]
+
+
 async def get_principal(
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -55,7 +69,19 @@ async def get_principal(
             code="missing_token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = await auth_service.authenticate(session, credentials.credentials, utcnow())
+    failures = _limiter(request, "auth_failures", settings.auth_failures_per_minute)
+    client = _client_key(request)
+    wait = failures.retry_after(client)
+    if wait:
+        raise TooManyRequests(
+            "Too many failed authentications from this address; wait and retry.",
+            headers={"Retry-After": str(wait)},
+        )
+    try:
+        principal = await auth_service.authenticate(session, credentials.credentials, utcnow())
+    except Unauthorized:
+        failures.hit(client)
+        raise
     if session.get_bind().dialect.name == "sqlite":
         # End the auth transaction now: on SQLite every transaction holds the single
         # write lock, and work that opens its own sessions (jobs) must not wait on it.
@@ -75,6 +101,24 @@ def requires(perm: Perm) -> Callable[..., Coroutine[Any, Any, Principal]]:
         return principal
 
     _dep.__name__ = f"requires_{perm.value.replace(':', '_')}"
+    return _dep
+
+
+def expensive(name: str) -> Callable[..., Coroutine[Any, Any, None]]:
+    """A dependency that limits how often one token may call an expensive endpoint."""
+
+    async def _dep(request: Request, principal: CurrentPrincipal, settings: SettingsDep) -> None:
+        limiter = _limiter(request, f"expensive:{name}", settings.expensive_requests_per_minute)
+        key = str(principal.token_id)
+        wait = limiter.retry_after(key)
+        if wait:
+            raise TooManyRequests(
+                "This endpoint is rate limited; wait and retry.",
+                headers={"Retry-After": str(wait)},
+            )
+        limiter.hit(key)
+
+    _dep.__name__ = f"rate_limit_{name}"
     return _dep
 
 

@@ -88,6 +88,11 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
+class TooManyRequests(AppError):
+    status = 429
+    code = "rate_limited"
+
+
 class IntegrationError(AppError):
     status = 502
     code = "integration_error"
@@ -275,8 +280,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body or batch too large (`payload_too_large`)",
         422: "Invalid input (`validation_error`) or a broken business rule",
         428: "`If-Match` is required (`precondition_required`)",
+        429: "Too many requests; see `Retry-After` (`rate_limited`)",
         503: "Database unavailable (`service_unavailable`)",
     }
+    if 401 in statuses and 429 not in statuses:
+        statuses = (*statuses, 429)  # the auth dependency throttles failed attempts
     return {
         s: {
             "description": descriptions.get(s, HTTPStatus(s).phrase),

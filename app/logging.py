@@ -25,8 +25,14 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     )
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        # Level filtering is the stdlib logger's (cheap, first), so reconfiguring the level
+        # takes effect for loggers already cached.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        wrapper_class=structlog.stdlib.BoundLogger,
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
@@ -41,8 +47,15 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
             ],
         )
     )
+    handler._club_renewal = True  # type: ignore[attr-defined]
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace our own handler on reconfiguration; leave others (e.g. test capture) alone.
+    root.handlers = [h for h in root.handlers if not getattr(h, "_club_renewal", False)]
+    root.addHandler(handler)
     root.setLevel(numeric)
     # APScheduler narrates every add/run at INFO; keep its warnings and errors.
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.WARNING))
+    # Driver debug logs print statement parameters (personal data) and httpx logs full
+    # outbound URLs (which may carry credentials): never below WARNING.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

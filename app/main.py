@@ -107,6 +107,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.owns_db = db is None
+    app.state.rate_limiters = {}
     app.state.db = db or Database.from_settings(settings)
     app.state.run_scheduler = (
         settings.scheduler == "embedded" if run_scheduler is None else run_scheduler

@@ -75,8 +75,13 @@ class ClubCreate(InputSchema):
     }
 
     name: Name
-    timezone: str = Field(max_length=64, description="IANA time zone, e.g. Europe/Moscow.")
-    currency: str = Field(min_length=3, max_length=3, description="ISO 4217, e.g. EUR.")
+    timezone: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_+\-/]+$",
+        description="IANA time zone, e.g. Europe/Moscow.",
+    )
+    currency: str = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR.")
     address: ShortText | None = None
     phone: str | None = Field(default=None, max_length=32)
     quiet_hours_start: time = Field(default=time(9), description="Calls allowed from (local).")

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path
 
 from app.auth.permissions import Perm, Principal
-from app.dependencies import DatabaseDep, requires
+from app.dependencies import DatabaseDep, expensive, requires
 from app.errors import Forbidden, error_responses
 from app.jobs.schemas import JobRead, JobRunRead, JobRunRequest, JobRunResult
 from app.jobs.service import job_service
@@ -43,9 +43,10 @@ async def list_jobs(
     "/jobs/{name}/run",
     summary="Run a job now",
     response_model=JobRunResult,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 429),
 )
 async def run_job(
+    _limit: Annotated[None, Depends(expensive("job_run"))],
     db: DatabaseDep,
     principal: Annotated[Principal, Depends(requires(Perm.JOBS_RUN))],
     name: Annotated[str, Path(max_length=64, description="Job name, e.g. `lapse_scan`.")],
