@@ -161,21 +161,25 @@ class MeetingService:
         day_start, day_end = local_day_bounds_utc(club.timezone, day)
         busy = await repository.busy(session, ids, day_start, day_end)
         length = timedelta(minutes=settings.slot_minutes)
+        buffer = timedelta(minutes=settings.buffer_minutes)
+        free = sorted(
+            (t, str(sid))
+            for sid in ids
+            for t in free_starts(
+                windows[sid], busy[sid], length=length, buffer=buffer, not_before=as_of
+            )
+        )
+        # Sorted on UTC instants: aware datetimes sharing a tzinfo compare by wall time,
+        # which would put 01:00 EST before 01:30 EDT on a fall-back day.
         tz = zone(club.timezone)
         items = [
             MeetingSlot(
-                starts_at=t.astimezone(tz), ends_at=(t + length).astimezone(tz), consultant_id=sid
+                starts_at=t.astimezone(tz),
+                ends_at=(t + length).astimezone(tz),
+                consultant_id=uuid.UUID(sid),
             )
-            for sid in ids
-            for t in free_starts(
-                windows[sid],
-                busy[sid],
-                length=length,
-                buffer=timedelta(minutes=settings.buffer_minutes),
-                not_before=as_of,
-            )
+            for t, sid in free
         ]
-        items.sort(key=lambda s: (s.starts_at, str(s.consultant_id)))
         return MeetingSlots(
             club_id=club.id,
             date=day,

@@ -104,8 +104,8 @@ async def for_day(
         )
     )
     return (
-        {staff_id: spans for staff_id, spans in weekly},
-        {staff_id: spans for staff_id, spans in exceptions},
+        dict(weekly.all()),
+        dict(exceptions.all()),
     )
 
 

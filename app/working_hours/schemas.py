@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import uuid
 import datetime as dt
+import uuid
 from datetime import time
 from typing import Literal, Self
 
