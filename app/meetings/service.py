@@ -71,17 +71,25 @@ def roles_for(purpose: MeetingPurpose) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class _Times:
+class _Slot:
+    """Where a meeting sits: its consultant and `[starts_at, blocked_until)`."""
+
+    consultant_id: uuid.UUID
     starts_at: datetime
     ends_at: datetime
     blocked_until: datetime
 
+    @classmethod
+    def of(cls, meeting: Meeting) -> _Slot:
+        return cls(meeting.consultant_id, meeting.starts_at, meeting.ends_at, meeting.blocked_until)
 
-def _times(club: Club, starts_at: datetime) -> _Times:
+
+def _slot(club: Club, consultant_id: uuid.UUID, starts_at: datetime) -> _Slot:
+    """A new slot: the club's meeting length, then its buffer."""
     settings = MeetingSettings.model_validate(club.meeting_settings)
     start = starts_at.astimezone(UTC)
     end = start + timedelta(minutes=settings.slot_minutes)
-    return _Times(start, end, end + timedelta(minutes=settings.buffer_minutes))
+    return _Slot(consultant_id, start, end, end + timedelta(minutes=settings.buffer_minutes))
 
 
 class MeetingService:
@@ -302,51 +310,49 @@ class MeetingService:
         as_of: datetime,
     ) -> None:
         """Put `meeting` at `starts_at` with `consultant_id`, or raise why it cannot go there."""
-        times = _times(club, starts_at)
-        if times.starts_at < as_of:
+        slot = _slot(club, consultant_id, starts_at)
+        if slot.starts_at < as_of:
             raise RuleViolation(
                 "A meeting cannot start in the past.",
                 code="starts_in_past",
                 errors=[{"pointer": "/starts_at", "detail": "in the past"}],
             )
-        day = local_date(club.timezone, times.starts_at)
+        day = local_date(club.timezone, slot.starts_at)
         windows = (await working_hours_service.windows(session, club, [consultant_id], day))[
             consultant_id
         ]
-        if not any(w.covers(times.starts_at, times.ends_at) for w in windows):
+        if not any(w.covers(slot.starts_at, slot.ends_at) for w in windows):
             raise RuleViolation(
                 "The consultant does not work then, or the club is closed "
                 "(see meeting-slots for free times).",
                 code="outside_working_hours",
                 errors=[{"pointer": "/starts_at", "detail": "outside working hours"}],
             )
-        meeting.consultant_id = consultant_id
-        meeting.starts_at, meeting.ends_at = times.starts_at, times.ends_at
-        meeting.blocked_until = times.blocked_until
-        await self._check_free(session, meeting)
+        await self._check_free(session, meeting, slot, status=MeetingStatus(meeting.status))
+        meeting.consultant_id = slot.consultant_id
+        meeting.starts_at, meeting.ends_at = slot.starts_at, slot.ends_at
+        meeting.blocked_until = slot.blocked_until
 
-    async def _check_free(self, session: AsyncSession, meeting: Meeting) -> None:
-        """409 unless the member and the consultant are free for `meeting` (which may
-        already exist: it never conflicts with itself)."""
+    async def _check_free(
+        self, session: AsyncSession, meeting: Meeting, slot: _Slot, *, status: MeetingStatus
+    ) -> None:
+        """409 unless the member and the consultant are free for `meeting` in `slot` with
+        `status`. Runs before the meeting is changed: a query would flush the change."""
         await repository.lock_calendars(
-            session, consultant_id=meeting.consultant_id, member_id=meeting.member_id
+            session, consultant_id=slot.consultant_id, member_id=meeting.member_id
         )
-        exclude = meeting.id
-        if meeting.purpose == MeetingPurpose.RENEWAL.value and meeting.status in OPEN:
+        exclude = meeting.id  # an existing meeting never conflicts with itself
+        if meeting.purpose == MeetingPurpose.RENEWAL.value and status in OPEN:
             other = await repository.open_renewal(session, meeting.member_id, exclude_id=exclude)
             if other is not None:
                 raise self._member_busy(other, "already has an upcoming renewal meeting")
         other = await repository.member_overlap(
-            session, meeting.member_id, meeting.starts_at, meeting.ends_at, exclude_id=exclude
+            session, meeting.member_id, slot.starts_at, slot.ends_at, exclude_id=exclude
         )
         if other is not None:
             raise self._member_busy(other, "has another meeting at that time")
         clash = await repository.consultant_overlap(
-            session,
-            meeting.consultant_id,
-            meeting.starts_at,
-            meeting.blocked_until,
-            exclude_id=exclude,
+            session, slot.consultant_id, slot.starts_at, slot.blocked_until, exclude_id=exclude
         )
         if clash is not None:
             raise Conflict(
@@ -475,7 +481,9 @@ class MeetingService:
                     f"({opens.isoformat()}).",
                     code="meeting_not_started",
                 )
-        holds_before = current in HOLDS_TIME
+        if current not in HOLDS_TIME and to in HOLDS_TIME:
+            # Its time was free while it was a no-show; it may have been taken since.
+            await self._check_free(session, meeting, _Slot.of(meeting), status=to)
         meeting.status = to.value
         if to == MeetingStatus.CONFIRMED:
             meeting.confirmed_at = as_of
@@ -485,9 +493,6 @@ class MeetingService:
             meeting.no_show_at = as_of
         elif to == MeetingStatus.CANCELLED:
             meeting.cancelled_at = as_of
-        if not holds_before and to in HOLDS_TIME:
-            # Its time was free while it was a no-show; it may have been taken since.
-            await self._check_free(session, meeting)
 
     # ---- outcome -----------------------------------------------------------------------
 
