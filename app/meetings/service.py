@@ -522,10 +522,10 @@ class MeetingService:
         status = MeetingStatus(meeting.status)
         if status in (MeetingStatus.CANCELLED, MeetingStatus.NO_SHOW):
             raise Conflict(f"A meeting that is {status} has no outcome.", code="invalid_transition")
-        if status in OPEN:
-            await self._transition(session, meeting, MeetingStatus.ATTENDED, as_of=as_of)
         if data.result in (MeetingResult.RENEWED, MeetingResult.SWITCHED_PLAN):
             await self._check_membership(session, meeting, data)
+        if status in OPEN:
+            await self._transition(session, meeting, MeetingStatus.ATTENDED, as_of=as_of)
         meeting.outcome = data.result.value
         meeting.outcome_membership_id = data.membership_id
         meeting.decline_reason = None if data.decline_reason is None else data.decline_reason.value
