@@ -10,6 +10,7 @@ from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
 from app.jobs.router import router as jobs_router
 from app.meetings.router import router as meetings_router
+from app.members.router import router as members_router
 from app.staff.router import router as staff_router
 from app.working_hours.router import router as working_hours_router
 
@@ -18,6 +19,11 @@ API_PREFIX = "/api/v1"
 TAGS: list[dict[str, Any]] = [
     {"name": "Clubs", "description": "Clubs with time zone, currency, hours and policies."},
     {"name": "Staff", "description": "People, their roles and the clubs they act for."},
+    {
+        "name": "Members",
+        "description": "Members' contact data and preferences, consents with their "
+        "provenance, hand-off and conversation notes, and personal-data export and erasure.",
+    },
     {
         "name": "Tokens",
         "description": "Bearer tokens for staff and integrations. Secrets are "
@@ -36,6 +42,7 @@ TAGS: list[dict[str, Any]] = [
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
+api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(meetings_router, tags=["Meetings"])
 api_router.include_router(working_hours_router, tags=["Meetings"])

@@ -151,6 +151,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     for err in exc.errors():
         kind = str(err.get("type", ""))
         msg = _SAFE_MESSAGES.get(kind) or str(err.get("msg", "Invalid value"))
+        if "email address" in msg:
+            # email-validator explains failures by quoting the offending characters.
+            msg = "Not a valid e-mail address"
         # pydantic messages for value errors quote our own text, not the input;
         # input is only ever in err["input"], which is dropped here.
         out.append({"pointer": _pointer(err.get("loc", ())), "detail": msg})

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import AppError
@@ -111,7 +111,15 @@ class SortKey:
 
 
 def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order of `keys` (mixed directions allowed)."""
+    """Rows strictly after `values` in the order of `keys` (mixed directions allowed).
+
+    When every key runs the same way a row-value comparison `(a, b) > (x, y)` is used: it
+    lets PostgreSQL seek straight into a matching index instead of scanning from the start.
+    """
+    if len(keys) > 1 and len({k.descending for k in keys}) == 1:
+        left = tuple_(*(k.column for k in keys))
+        right = tuple_(*(literal(v) for v in values))
+        return left < right if keys[0].descending else left > right
     clauses = []
     for i, key in enumerate(keys):
         prefix = [keys[j].column == values[j] for j in range(i)]
