@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.models import Meeting, Member, Membership
+from app.models import Meeting, Membership
 from app.models.meeting import (
     CONSULTANT_TIME_CONSTRAINT,
     HOLDS_TIME,
@@ -39,10 +39,6 @@ async def get(
         # values, so the If-Match check compares against what is committed.
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return (await session.scalars(stmt)).one_or_none()
-
-
-async def get_member(session: AsyncSession, member_id: uuid.UUID) -> Member | None:
-    return await session.get(Member, member_id)
 
 
 async def get_membership(session: AsyncSession, membership_id: uuid.UUID) -> Membership | None:
@@ -141,6 +137,17 @@ async def busy(
     for consultant_id, starts_at, blocked_until in rows:
         out[consultant_id].append(Window(starts_at, blocked_until))
     return out
+
+
+async def of_member(
+    session: AsyncSession, club_id: uuid.UUID, member_id: uuid.UUID
+) -> list[Meeting]:
+    stmt = (
+        select(Meeting)
+        .where(Meeting.club_id == club_id, Meeting.member_id == member_id)
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return list((await session.scalars(stmt)).all())
 
 
 def listing(

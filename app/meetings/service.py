@@ -23,6 +23,7 @@ from app.audit import service as audit_service
 from app.auth.permissions import Perm, Principal, Role
 from app.clubs.schemas import MeetingSettings
 from app.clubs.service import club_service
+from app.core.clock import utcnow
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_day_bounds_utc, zone
@@ -38,6 +39,8 @@ from app.meetings.schemas import (
     OutcomeCreate,
 )
 from app.meetings.slots import free_starts
+from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
+from app.members.service import member_service
 from app.models import Club, Meeting, Member, Staff
 from app.models.meeting import (
     HOLDS_TIME,
@@ -277,14 +280,12 @@ class MeetingService:
     async def _member(
         self, session: AsyncSession, actor: Principal, member_id: uuid.UUID
     ) -> Member:
-        member = await repository.get_member(session, member_id)
-        if (
-            member is None
-            or member.erased_at is not None
-            or not actor.sees_club(member.club_id)
-            or (actor.member_id is not None and actor.member_id != member.id)
-        ):
-            raise NotFound("Member not found.", code="member_not_found")
+        member = await member_service.get(session, actor, member_id)
+        if member.erased_at is not None:
+            raise Conflict(
+                "This member's personal data was erased; no meeting can be booked.",
+                code="member_erased",
+            )
         return member
 
     async def _consultant(
@@ -571,5 +572,32 @@ class MeetingService:
                 errors=[{"pointer": "/membership_id", "detail": "not this meeting's membership"}],
             )
 
+    # ---- privacy -----------------------------------------------------------------------
+
+    async def forget_member(
+        self, session: AsyncSession, member: Member, *, as_of: datetime
+    ) -> None:
+        """Erasure of `member`: free text about them goes, times and outcomes stay, and
+        their upcoming meetings are called off (nobody is left to meet or remind)."""
+        for m in await repository.of_member(session, member.club_id, member.id):
+            if m.outcome_notes is not None:
+                m.outcome_notes = REDACTED
+            if m.cancel_reason is not None:
+                m.cancel_reason = REDACTED
+            if MeetingStatus(m.status) in OPEN and m.starts_at >= as_of:
+                m.status, m.cancelled_at, m.cancel_reason = _S.CANCELLED.value, as_of, REDACTED
+
 
 meeting_service = MeetingService()
+
+
+async def _export_meetings(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    return [row_dict(m) for m in await repository.of_member(session, member.club_id, member.id)]
+
+
+async def _erase_meetings(session: AsyncSession, member: Member) -> None:
+    await meeting_service.forget_member(session, member, as_of=utcnow())
+
+
+register_export_section("meetings", _export_meetings)
+register_erasure(_erase_meetings)

@@ -349,7 +349,7 @@ class TestWho:
 
         member = await make_member(db, club["id"], erased_at=utcnow())
         r = await book(client, admin_token, club, member, consultant, at(2, 10))
-        assert r.json()["code"] == "member_not_found"
+        assert (r.status_code, r.json()["code"]) == (409, "member_erased")
 
     async def test_another_clubs_staff_cannot_book_here(
         self,
