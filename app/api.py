@@ -11,6 +11,8 @@ from app.clubs.router import router as clubs_router
 from app.jobs.router import router as jobs_router
 from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
+from app.memberships.router import router as memberships_router
+from app.plans.router import router as plans_router
 from app.staff.router import router as staff_router
 from app.working_hours.router import router as working_hours_router
 
@@ -30,6 +32,19 @@ TAGS: list[dict[str, Any]] = [
         "shown once and stored hashed.",
     },
     {
+        "name": "Plans",
+        "description": "Membership types a club (or the whole chain) sells: duration, "
+        "price, visit limit, access hours, freeze policy and renewal targets.",
+    },
+    {
+        "name": "Memberships",
+        "description": "A member's contract on a plan, and its freezes. Dates are club-local "
+        "and inclusive; status (pending, active, frozen, expired, cancelled) is derived as "
+        "of the club's today. A plan of N days ends on start + N - 1; a plan of N months "
+        "ends the day before the N-month anniversary (31 Jan + 1 month ends on the last "
+        "day of February). Freezes and bonus days move the end date.",
+    },
+    {
         "name": "Meetings",
         "description": "In-club meetings (renewal, plan change, feedback, onboarding): "
         "consultants' working hours, free slots, booking without double booking, "
@@ -44,6 +59,8 @@ api_router.include_router(clubs_router, tags=["Clubs"])
 api_router.include_router(staff_router, tags=["Staff"])
 api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
+api_router.include_router(plans_router, tags=["Plans"])
+api_router.include_router(memberships_router, tags=["Memberships"])
 api_router.include_router(meetings_router, tags=["Meetings"])
 api_router.include_router(working_hours_router, tags=["Meetings"])
 api_router.include_router(jobs_router, tags=["Jobs"])

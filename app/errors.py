@@ -264,7 +264,20 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _stale_handler(request: Request, exc: Exception) -> JSONResponse:
+    # Optimistic concurrency (version columns) lost a race with another writer.
+    return problem(
+        409,
+        "concurrent_update",
+        "The resource was changed by another request; retry.",
+        instance=request.url.path,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    app.add_exception_handler(StaleDataError, _stale_handler)
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)

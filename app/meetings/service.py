@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import service as audit_service
 from app.auth.permissions import Perm, Principal, Role
@@ -27,7 +26,7 @@ from app.core.clock import utcnow
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_day_bounds_utc, zone
-from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, RuleViolation
+from app.errors import Conflict, Forbidden, NotFound, RuleViolation
 from app.events.service import emit
 from app.meetings import calendar as ics
 from app.meetings import repository
@@ -381,10 +380,6 @@ class MeetingService:
             if code == "member_has_meeting":
                 raise Conflict("The member already has a meeting then.", code=code) from exc
             raise
-        except StaleDataError as exc:
-            raise PreconditionFailed(
-                "The meeting changed at the same time; GET it again and retry."
-            ) from exc
 
     # ---- changing ----------------------------------------------------------------------
 

@@ -52,7 +52,12 @@ class Freeze(IdMixin, TimestampMixin, Base):
     """A pause of a membership, local dates inclusive. Cancelled freezes are kept."""
 
     __tablename__ = "freezes"
-    __table_args__ = (Index("ix_freezes_membership_id_start_date", "membership_id", "start_date"),)
+    __table_args__ = (
+        Index("ix_freezes_membership_id_start_date", "membership_id", "start_date"),
+        # The freeze_events job looks for freezes whose start/end day arrived unreported.
+        Index("ix_freezes_started_event_at_start_date", "started_event_at", "start_date"),
+        Index("ix_freezes_ended_event_at_end_date", "ended_event_at", "end_date"),
+    )
 
     club_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clubs.id"))
     membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memberships.id"))
@@ -60,8 +65,13 @@ class Freeze(IdMixin, TimestampMixin, Base):
     end_date: Mapped[date] = mapped_column(Date())
     reason: Mapped[str] = mapped_column(String(500))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    # The plan's freeze fee when the freeze was taken (minor units, membership currency).
+    fee: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     ended_early_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # When freeze.started / freeze.ended were emitted: each exactly once (freeze_events job).
+    started_event_at: Mapped[datetime | None]
+    ended_event_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

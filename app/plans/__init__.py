@@ -1,0 +1,1 @@
+"""Plans (membership types): duration, price, visit limit, hours, freeze policy."""
