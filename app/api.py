@@ -8,12 +8,15 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
+from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
 from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
+from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
 from app.staff.router import router as staff_router
+from app.webhooks.router import router as webhooks_router
 from app.working_hours.router import router as working_hours_router
 
 API_PREFIX = "/api/v1"
@@ -45,6 +48,21 @@ TAGS: list[dict[str, Any]] = [
         "day of February). Freezes and bonus days move the end date.",
     },
     {
+        "name": "Messages",
+        "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
+        "for quiet hours, and what the contact policy suppressed and why.",
+    },
+    {
+        "name": "Webhooks",
+        "description": "Subscribe an endpoint to events. Deliveries are signed "
+        "(`Webhook-Signature`), retried with backoff for 24 hours, and logged.",
+    },
+    {
+        "name": "Events",
+        "description": "Every event as a replayable feed in a stable order: poll with "
+        "`after` to catch up after downtime or instead of webhooks.",
+    },
+    {
         "name": "Meetings",
         "description": "In-club meetings (renewal, plan change, feedback, onboarding): "
         "consultants' working hours, free slots, booking without double booking, "
@@ -63,4 +81,7 @@ api_router.include_router(plans_router, tags=["Plans"])
 api_router.include_router(memberships_router, tags=["Memberships"])
 api_router.include_router(meetings_router, tags=["Meetings"])
 api_router.include_router(working_hours_router, tags=["Meetings"])
+api_router.include_router(messages_router, tags=["Messages"])
+api_router.include_router(webhooks_router, tags=["Webhooks"])
+api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(jobs_router, tags=["Jobs"])

@@ -114,6 +114,7 @@ def serve(
 def worker() -> None:
     """Run only the scheduler (use with several API replicas and CLUB_RENEWAL_SCHEDULER=off)."""
     from app.db import Database
+    from app.integrations import runtime as integrations
     from app.logging import configure_logging
     from app.scheduler import run_worker
 
@@ -123,9 +124,11 @@ def worker() -> None:
     async def _main() -> None:
         await _require_migrated()
         db = Database.from_settings(settings)
+        await integrations.start(settings)
         try:
             await run_worker(db)
         finally:
+            await integrations.stop()
             await db.dispose()
 
     asyncio.run(_main())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,7 +48,76 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     idempotency_in_flight_timeout_seconds: int = Field(default=120, ge=1)
 
-    webhook_allow_private_targets: bool = False
+    # --- messaging (app/messaging) -------------------------------------------------------
+    message_provider: Literal["local", "http"] = Field(
+        default="local",
+        description="local: record messages only (marked sent); http: POST them to the SMS "
+        "and e-mail gateways below.",
+    )
+    sms_gateway_url: str | None = Field(default=None, max_length=2000)
+    sms_gateway_token: SecretStr | None = None
+    email_gateway_url: str | None = Field(default=None, max_length=2000)
+    email_gateway_token: SecretStr | None = None
+    gateway_auth_header: str = Field(
+        default="Authorization", description="Header that carries the gateway token."
+    )
+    gateway_auth_scheme: str = Field(
+        default="Bearer",
+        description="Prefix of the token in that header ('' sends the bare token).",
+    )
+    gateway_payload_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description='Rename fields of the gateway JSON payload, e.g. {"to": "phone", '
+        '"body": "text"} (JSON in the environment variable).',
+    )
+    gateway_response_id_field: str = Field(
+        default="id", description="Field of the gateway's JSON response holding its message id."
+    )
+    gateway_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    messages_interval_seconds: int = Field(
+        default=15, ge=1, le=3600, description="How often the `messages` job dispatches."
+    )
+    message_batch_size: int = Field(default=20, ge=1, le=500)
+    message_max_attempts: int = Field(default=5, ge=1, le=50)
+    message_retry_base_seconds: float = Field(default=60.0, ge=0.1)
+    message_retry_max_seconds: float = Field(default=3600.0, ge=0.1)
+
+    # --- webhooks (app/webhooks) ---------------------------------------------------------
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback/private/link-local addresses "
+        "(development and tests only: it opens the door to SSRF).",
+    )
+    webhooks_interval_seconds: int = Field(
+        default=10, ge=1, le=3600, description="How often the `webhooks` job delivers."
+    )
+    webhook_batch_size: int = Field(
+        default=20, ge=1, le=500, description="Deliveries sent concurrently per claim."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0.1)
+    webhook_retry_max_seconds: float = Field(default=3600.0, ge=0.1)
+    webhook_retry_window_hours: float = Field(
+        default=24.0, gt=0, le=72, description="Retry a delivery for this long, then fail it."
+    )
+    webhook_disable_after_failures: int = Field(
+        default=50,
+        ge=1,
+        description="Disable a subscription after this many failed attempts in a row.",
+    )
+    delivery_lease_seconds: float = Field(
+        default=60.0,
+        ge=1,
+        description="A claimed message or delivery whose worker died is retried after this "
+        "long; must exceed the HTTP timeouts.",
+    )
+
+    # --- events (app/events) -------------------------------------------------------------
+    events_retention_days: int = Field(
+        default=30,
+        ge=2,
+        description="Events (and their webhook deliveries) older than this are purged.",
+    )
 
     auth_failures_per_minute: int = Field(
         default=20,
@@ -64,6 +133,13 @@ class Settings(BaseSettings):
     )
 
     cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _lease_exceeds_timeouts(self) -> Self:
+        longest = max(self.webhook_timeout_seconds, self.gateway_timeout_seconds)
+        if self.delivery_lease_seconds <= longest + 1:
+            raise ValueError("delivery_lease_seconds must exceed the HTTP timeouts by over 1 s")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

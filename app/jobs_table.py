@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app.config import get_settings
+from app.events.jobs import event_retention
 from app.jobs.housekeeping import housekeeping
 from app.memberships.jobs import freeze_events
+from app.messaging.jobs import messages
 from app.scheduler import JOBS, JobSpec, register
+from app.webhooks.jobs import webhooks
 
 
 def load_jobs() -> None:
     if JOBS:
         return
+    settings = get_settings()
     register(
         JobSpec(
             name="housekeeping",
@@ -29,5 +34,33 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(minutes=15),
             description="Emit freeze.started / freeze.ended when a freeze's first / last "
             "day arrives in the club's local date (each exactly once).",
+        )
+    )
+    register(
+        JobSpec(
+            name="messages",
+            func=messages,
+            trigger=IntervalTrigger(seconds=settings.messages_interval_seconds),
+            description="Send due SMS and e-mail through the provider; retry with backoff.",
+            # A missed tick is not worth running late: the next one is seconds away.
+            misfire_grace_seconds=max(30, 2 * settings.messages_interval_seconds),
+        )
+    )
+    register(
+        JobSpec(
+            name="webhooks",
+            func=webhooks,
+            trigger=IntervalTrigger(seconds=settings.webhooks_interval_seconds),
+            description="Fan new events out to subscriptions and deliver due webhooks.",
+            misfire_grace_seconds=max(30, 2 * settings.webhooks_interval_seconds),
+        )
+    )
+    register(
+        JobSpec(
+            name="event_retention",
+            func=event_retention,
+            trigger=IntervalTrigger(hours=1),
+            description="Purge events (and their webhook deliveries) older than "
+            "CLUB_RENEWAL_EVENTS_RETENTION_DAYS.",
         )
     )

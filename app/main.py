@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.core.pagination import set_signing_key
 from app.db import Database
 from app.errors import install_error_handlers
+from app.integrations import runtime as integrations
 from app.jobs_table import load_jobs
 from app.logging import configure_logging
 from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -66,6 +67,9 @@ async def startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     db: Database = app.state.db
     set_signing_key(await signing_key(db, settings))
+    # One shared HTTP client for message gateways and webhooks (jobs reach it through
+    # app.integrations.runtime, which `club-renewal worker` opens the same way).
+    app.state.integrations = await integrations.start(settings)
     if app.state.run_scheduler:
         app.state.scheduler = build_scheduler(db)
         app.state.scheduler.start()
@@ -76,6 +80,7 @@ async def shutdown(app: FastAPI) -> None:
     scheduler = getattr(app.state, "scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    await integrations.stop()
     if app.state.owns_db:
         await app.state.db.dispose()
 

@@ -268,3 +268,21 @@ async def freezes_with_memberships(
         .order_by(Freeze.start_date, Freeze.id)
     )
     return [(f, m) for f, m in (await session.execute(stmt)).all()]
+
+
+async def redact_free_text(session: AsyncSession, member_id: uuid.UUID, redacted: str) -> None:
+    """Blank the free text of a member's memberships and freezes; dates and money stay."""
+    for column in (Membership.special_conditions, Membership.cancel_reason):
+        await session.execute(
+            update(Membership)
+            .where(Membership.member_id == member_id, column.is_not(None))
+            .values({column.key: redacted})
+            .execution_options(synchronize_session=False)
+        )
+    membership_ids = select(Membership.id).where(Membership.member_id == member_id)
+    await session.execute(
+        update(Freeze)
+        .where(Freeze.membership_id.in_(membership_ids))
+        .values(reason=redacted)
+        .execution_options(synchronize_session=False)
+    )

@@ -17,6 +17,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation
 from app.events.service import emit
+from app.members.privacy import REDACTED, register_erasure
 from app.memberships import ledger, repository
 from app.memberships.freeze_service import freeze_service
 from app.memberships.pricing import price_sale
@@ -446,3 +447,12 @@ class MembershipService:
 
 
 membership_service = MembershipService()
+
+
+async def _erase_membership_text(session: AsyncSession, member: Member) -> None:
+    # Special conditions, cancel and freeze reasons are free text that may hold health or
+    # family details; the contract itself (dates, plan, money) is kept.
+    await repository.redact_free_text(session, member.id, REDACTED)
+
+
+register_erasure(_erase_membership_text)

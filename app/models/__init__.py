@@ -4,6 +4,7 @@ from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
 from app.models.club import Club
+from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
@@ -11,8 +12,10 @@ from app.models.job_run import JobLock, JobRun
 from app.models.meeting import Meeting
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
+from app.models.message import Message
 from app.models.plan import Plan
 from app.models.staff import Staff, staff_clubs
+from app.models.webhook import WebhookDelivery, WebhookSubscription
 from app.models.working_hours import WorkingHours, WorkingHoursException
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Club",
+    "ClubDayRun",
     "ConsentEvent",
     "Event",
     "Freeze",
@@ -31,8 +35,11 @@ __all__ = [
     "Member",
     "MemberNote",
     "Membership",
+    "Message",
     "Plan",
     "Staff",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkingHours",
     "WorkingHoursException",
     "staff_clubs",

@@ -1,0 +1,1 @@
+"""Outbound integrations: the process-wide HTTP client that providers and webhooks use."""

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, signed deliveries with retries, and their logs."""
