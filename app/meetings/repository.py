@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.models import Meeting, Membership
+from app.models import Club, Meeting, Membership
 from app.models.meeting import (
     CONSULTANT_TIME_CONSTRAINT,
     HOLDS_TIME,
@@ -148,6 +148,47 @@ async def of_member(
         .order_by(Meeting.starts_at, Meeting.id)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def reminder_candidates(
+    session: AsyncSession, *, since: datetime, until: datetime
+) -> list[tuple[uuid.UUID, datetime, str]]:
+    """Open meetings starting in [since, until) not yet reminded of their current start:
+    id, start and the club's time zone."""
+    rows = await session.execute(
+        select(Meeting.id, Meeting.starts_at, Club.timezone)
+        .join(Club, Club.id == Meeting.club_id)
+        .where(
+            Meeting.status.in_([s.value for s in OPEN]),
+            Meeting.starts_at >= since,
+            Meeting.starts_at < until,
+            or_(Meeting.reminded_for.is_(None), Meeting.reminded_for != Meeting.starts_at),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return [(meeting_id, starts_at, tz) for meeting_id, starts_at, tz in rows]
+
+
+async def for_reminder(session: AsyncSession, meeting_id: uuid.UUID) -> Meeting | None:
+    """The meeting, locked, with its club and member."""
+    stmt = (
+        select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .options(_with_club(), selectinload(Meeting.member))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def mark_reminded(session: AsyncSession, meeting_id: uuid.UUID, starts_at: datetime) -> None:
+    """Bookkeeping, not a change clients see: version (ETag) and updated_at stay."""
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id)
+        .values(reminded_for=starts_at, updated_at=Meeting.updated_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def listing(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from app.clubs.service import club_service
 from app.core.clock import utcnow
 from app.core.etags import check_if_match
 from app.core.pagination import PageParams, SortKey, paginate
-from app.core.timezones import local_date, local_day_bounds_utc, zone
+from app.core.timezones import local_date, local_day_bounds_utc, local_to_utc, zone
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation
 from app.events.service import emit
 from app.meetings import calendar as ics
@@ -40,6 +40,7 @@ from app.meetings.schemas import (
 from app.meetings.slots import free_starts
 from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
 from app.members.service import member_service
+from app.messaging.service import messaging_service
 from app.models import Club, Meeting, Member, Staff
 from app.models.meeting import (
     HOLDS_TIME,
@@ -48,11 +49,16 @@ from app.models.meeting import (
     MeetingResult,
     MeetingStatus,
 )
+from app.policy.contact import Category
 from app.staff.service import staff_service
 from app.working_hours.service import working_hours_service
 
 # Attendance (and so an outcome) can be recorded from this long before the start.
 MARKABLE_BEFORE_START = timedelta(minutes=60)
+# The day-before reminder goes out from this club-local time (later bookings for the next
+# day are reminded on the job's next run).
+REMINDER_AT = time(10)
+REMINDER_TEMPLATE = "meeting_reminder"
 
 _S = MeetingStatus
 TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
@@ -566,6 +572,51 @@ class MeetingService:
                 code="membership_mismatch",
                 errors=[{"pointer": "/membership_id", "detail": "not this meeting's membership"}],
             )
+
+    # ---- reminders ---------------------------------------------------------------------
+
+    async def reminders_due(self, session: AsyncSession, *, as_of: datetime) -> Sequence[uuid.UUID]:
+        """Meetings on their club's tomorrow, once the club's day has reached
+        `REMINDER_AT`, not yet reminded of their current start time."""
+        rows = await repository.reminder_candidates(
+            session, since=as_of, until=as_of + timedelta(days=2)
+        )
+        due = []
+        for meeting_id, starts_at, tz in rows:
+            today = local_date(tz, as_of)
+            if as_of >= local_to_utc(tz, today, REMINDER_AT) and local_date(
+                tz, starts_at
+            ) == today + timedelta(days=1):
+                due.append(meeting_id)
+        return due
+
+    async def remind(
+        self, session: AsyncSession, meeting_id: uuid.UUID, *, as_of: datetime
+    ) -> str | None:
+        """Queue the reminder of one meeting through the messages outbox (a service
+        message in the member's channel, with consent, outside the caps), once per start
+        time. Returns the message's status, or None if there is nothing to remind of."""
+        meeting = await repository.for_reminder(session, meeting_id)
+        if (
+            meeting is None
+            or MeetingStatus(meeting.status) not in OPEN
+            or meeting.reminded_for == meeting.starts_at
+        ):
+            return None
+        local = meeting.starts_at.astimezone(zone(meeting.club.timezone))
+        message = await messaging_service.queue(
+            session,
+            meeting.member,
+            template=REMINDER_TEMPLATE,
+            category=Category.SERVICE,
+            # Per meeting and start: a rescheduled meeting is reminded of its new time.
+            dedupe_key=f"meeting_reminder:{meeting.id}:{meeting.starts_at:%Y%m%dT%H%MZ}",
+            as_of=as_of,
+            context={"meeting_time": f"{local:%A} {local.day} {local:%B} at {local:%H:%M}"},
+            exempt_from_caps=True,
+        )
+        await repository.mark_reminded(session, meeting.id, meeting.starts_at)
+        return message.status
 
     # ---- privacy -----------------------------------------------------------------------
 

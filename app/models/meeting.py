@@ -132,6 +132,9 @@ class Meeting(IdMixin, TimestampMixin, Base):
     outcome_notes: Mapped[str | None] = mapped_column(Text)
     outcome_at: Mapped[datetime | None]
     outcome_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    # The start the day-before reminder was queued for; a rescheduled meeting differs
+    # and is reminded again. Bookkeeping: written without bumping `version` (no new ETag).
+    reminded_for: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     club: Mapped[Club] = relationship(lazy="raise")

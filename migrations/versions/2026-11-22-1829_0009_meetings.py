@@ -117,6 +117,7 @@ def upgrade() -> None:
     sa.Column('outcome_notes', sa.Text(), nullable=True),
     sa.Column('outcome_at', app.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome_by_id', sa.Uuid(), nullable=True),
+    sa.Column('reminded_for', app.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
