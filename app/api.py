@@ -6,15 +6,21 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.access.router import router as access_router
 from app.auth.router import router as auth_router
+from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
 from app.meetings.router import router as meetings_router
+from app.member_value.router import router as member_value_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
+from app.promotions.router import quotes_router
+from app.promotions.router import router as promotions_router
+from app.renewals.router import router as renewals_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
 from app.working_hours.router import router as working_hours_router
@@ -48,6 +54,16 @@ TAGS: list[dict[str, Any]] = [
         "day of February). Freezes and bonus days move the end date.",
     },
     {
+        "name": "Promotions",
+        "description": "Purchase and renewal offers: one discount each (percent, amount, "
+        "bonus days or free sessions), club-local date windows and usage limits.",
+    },
+    {
+        "name": "Quotes",
+        "description": "Pure price calculations: list price, the best or named promotion, "
+        "final price, its end date, and whether renewing beats buying anew.",
+    },
+    {
         "name": "Messages",
         "description": "The outbox of SMS and e-mail to members: what was sent, what waits "
         "for quiet hours, and what the contact policy suppressed and why.",
@@ -61,6 +77,17 @@ TAGS: list[dict[str, Any]] = [
         "name": "Events",
         "description": "Every event as a replayable feed in a stable order: poll with "
         "`after` to catch up after downtime or instead of webhooks.",
+    },
+    {
+        "name": "Check-ins",
+        "description": "Visits from turnstiles, front desks and apps: one at a time or in "
+        "bulk (JSON, NDJSON, CSV), idempotent by device event; the visit log and a "
+        "member's attendance.",
+    },
+    {
+        "name": "Access",
+        "description": "May this member enter now? Allow or deny with the reason, in the "
+        "club's local time.",
     },
     {
         "name": "Meetings",
@@ -79,9 +106,15 @@ api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(plans_router, tags=["Plans"])
 api_router.include_router(memberships_router, tags=["Memberships"])
+api_router.include_router(renewals_router, tags=["Memberships"])
+api_router.include_router(promotions_router, tags=["Promotions"])
+api_router.include_router(quotes_router, tags=["Quotes"])
+api_router.include_router(member_value_router, tags=["Members"])
 api_router.include_router(meetings_router, tags=["Meetings"])
 api_router.include_router(working_hours_router, tags=["Meetings"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
+api_router.include_router(checkins_router, tags=["Check-ins"])
+api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(jobs_router, tags=["Jobs"])

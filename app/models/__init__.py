@@ -3,6 +3,7 @@
 from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
+from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
@@ -14,6 +15,7 @@ from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.plan import Plan
+from app.models.promotion import Promotion, PromotionUse
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 from app.models.working_hours import WorkingHours, WorkingHoursException
@@ -22,6 +24,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Checkin",
     "Club",
     "ClubDayRun",
     "ConsentEvent",
@@ -37,6 +40,8 @@ __all__ = [
     "Membership",
     "Message",
     "Plan",
+    "Promotion",
+    "PromotionUse",
     "Staff",
     "WebhookDelivery",
     "WebhookSubscription",
