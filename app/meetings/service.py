@@ -152,6 +152,26 @@ class MeetingService:
             key_of=lambda m: [m.starts_at, m.id],
         )
 
+    async def sold_at(
+        self,
+        session: AsyncSession,
+        actor: Principal,
+        meeting_id: uuid.UUID,
+        *,
+        member_id: uuid.UUID,
+    ) -> Meeting:
+        """The meeting a sale (a renewal) says it was agreed at: visible to `actor`, the
+        same member's, and not called off or missed. 404 `meeting_not_found`, else 422
+        `meeting_mismatch`."""
+        meeting = await self.get(session, actor, meeting_id)
+        if meeting.member_id != member_id or MeetingStatus(meeting.status) not in HOLDS_TIME:
+            raise RuleViolation(
+                "That meeting is not this member's, or it was cancelled or missed.",
+                code="meeting_mismatch",
+                errors=[{"pointer": "/meeting_id", "detail": "not a meeting of this member"}],
+            )
+        return meeting
+
     async def slots(
         self,
         session: AsyncSession,
