@@ -5,7 +5,7 @@ never overlap, buffer included; a member is never in two meetings at once). SQLi
 no exclusion constraints: the service checks inside its serialised write transaction.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-22 18:29:05.965745+00:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import app.core.types
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
