@@ -65,7 +65,7 @@ class OnboardingItem(IdMixin, TimestampMixin, Base):
     # meet_trainers: the trainers the member was introduced to (staff ids as strings).
     trainer_ids: Mapped[list[Any]]
     # first_session: the attended onboarding meeting that completed it.
-    meeting_id: Mapped[uuid.UUID | None]
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meetings.id"))
 
 
 class WellnessTest(IdMixin, TimestampMixin, Base):

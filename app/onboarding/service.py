@@ -2,8 +2,9 @@
 by what the member does (a wellness test, a visit plan, an attended onboarding meeting),
 and the analytics that show whether completing them keeps members.
 
-Other domains call in (the sale creates the checklist; wellness tests, visit plans and
-meetings complete items); this module imports none of their services.
+Other domains call in (the sale creates the checklist; wellness tests and visit plans
+complete items) or notify through a registry (an attended onboarding meeting completes
+the first session via `app.meetings.hooks`); this module imports none of their services.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.core.timezones import local_date, local_midnight_utc
 from app.errors import NotFound, RuleViolation
-from app.models import Club, Member, Membership, Onboarding, OnboardingItem
+from app.meetings.hooks import register_attended
+from app.models import Club, Meeting, Member, Membership, Onboarding, OnboardingItem
+from app.models.meeting import MeetingPurpose
 from app.onboarding import repository
 from app.onboarding.rules import DUE_DAYS, ORDER, RETENTION_DAYS, ItemStatus, OnboardingKind
 from app.onboarding.schemas import (
@@ -345,3 +348,21 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 onboarding_service = OnboardingService()
+
+
+async def _first_session_attended(session: AsyncSession, meeting: Meeting, as_of: datetime) -> None:
+    # The first session is an onboarding meeting with a trainer: attending it completes
+    # the item, credited to the trainer who held it.
+    if meeting.purpose == MeetingPurpose.ONBOARDING.value:
+        await onboarding_service.complete(
+            session,
+            meeting.member_id,
+            OnboardingKind.FIRST_SESSION,
+            as_of=as_of,
+            via="meeting",
+            by_staff_id=meeting.consultant_id,
+            meeting_id=meeting.id,
+        )
+
+
+register_attended(_first_session_attended)

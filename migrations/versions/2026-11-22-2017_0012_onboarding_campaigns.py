@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0009
-Create Date: 2026-11-22 19:15:31.639938+00:00
+Create Date: 2026-11-22 20:17:40.429488+00:00
 """
 
 from collections.abc import Sequence
@@ -138,6 +138,7 @@ def upgrade() -> None:
     sa.Column('updated_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['club_id'], ['clubs.id'], name=op.f('fk_onboarding_items_club_id_clubs')),
     sa.ForeignKeyConstraint(['completed_by_id'], ['staff.id'], name=op.f('fk_onboarding_items_completed_by_id_staff')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_onboarding_items_meeting_id_meetings')),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_onboarding_items_member_id_members')),
     sa.ForeignKeyConstraint(['membership_id'], ['memberships.id'], name=op.f('fk_onboarding_items_membership_id_memberships')),
     sa.ForeignKeyConstraint(['onboarding_id'], ['onboardings.id'], name=op.f('fk_onboarding_items_onboarding_id_onboardings'), ondelete='CASCADE'),
