@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
@@ -61,6 +62,11 @@ TAGS: list[dict[str, Any]] = [
         "`after` to catch up after downtime or instead of webhooks.",
     },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
+    {
+        "name": "Audit",
+        "description": "The audit trail: who changed money, dates, consents, flags and "
+        "compensation, when, from what to what. Club-scoped, newest first.",
+    },
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
 
@@ -75,3 +81,4 @@ api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(jobs_router, tags=["Jobs"])
+api_router.include_router(audit_router, tags=["Audit"])
