@@ -10,11 +10,13 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
+from app.feedback.router import router as feedback_router
 from app.jobs.router import router as jobs_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
+from app.referrals.router import router as referrals_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
 
@@ -61,6 +63,16 @@ TAGS: list[dict[str, Any]] = [
         "description": "Every event as a replayable feed in a stable order: poll with "
         "`after` to catch up after downtime or instead of webhooks.",
     },
+    {
+        "name": "Feedback",
+        "description": "Members' satisfaction scores (0-10) and comments from feedback calls, "
+        "meetings and the desk; the scores give the club's NPS.",
+    },
+    {
+        "name": "Referrals",
+        "description": "Members recommend people: a lead (name and phone) becomes `joined` "
+        "when the person signs up (the referrer is credited) or `lost`.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {
         "name": "Audit",
@@ -80,5 +92,7 @@ api_router.include_router(memberships_router, tags=["Memberships"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
+api_router.include_router(feedback_router, tags=["Feedback"])
+api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])
 api_router.include_router(audit_router, tags=["Audit"])

@@ -6,6 +6,7 @@ from app.models.audit_entry import AuditEntry
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
+from app.models.feedback import Feedback
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
@@ -13,6 +14,7 @@ from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.plan import Plan
+from app.models.referral import Referral
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -24,6 +26,7 @@ __all__ = [
     "ClubDayRun",
     "ConsentEvent",
     "Event",
+    "Feedback",
     "Freeze",
     "IdempotencyKey",
     "InstanceSetting",
@@ -34,6 +37,7 @@ __all__ = [
     "Membership",
     "Message",
     "Plan",
+    "Referral",
     "Staff",
     "WebhookDelivery",
     "WebhookSubscription",
