@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.analytics.router import router as analytics_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.clubs.router import router as clubs_router
@@ -75,6 +76,13 @@ TAGS: list[dict[str, Any]] = [
     },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {
+        "name": "Analytics",
+        "description": "Retention results of one club over a period of its local days, "
+        "counted in the database: renewal rates, NPS, referrals, ... Each report states its "
+        "definitions; `from`/`to` are inclusive club-local dates (default: the last 90 "
+        "days).",
+    },
+    {
         "name": "Audit",
         "description": "The audit trail: who changed money, dates, consents, flags and "
         "compensation, when, from what to what. Club-scoped, newest first.",
@@ -95,4 +103,5 @@ api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(feedback_router, tags=["Feedback"])
 api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])
+api_router.include_router(analytics_router, tags=["Analytics"])
 api_router.include_router(audit_router, tags=["Audit"])
