@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.access.router import router as access_router
 from app.analytics.router import router as analytics_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
 from app.feedback.router import router as feedback_router
@@ -65,6 +67,17 @@ TAGS: list[dict[str, Any]] = [
         "`after` to catch up after downtime or instead of webhooks.",
     },
     {
+        "name": "Check-ins",
+        "description": "Visits from turnstiles, front desks and apps: one at a time or in "
+        "bulk (JSON, NDJSON, CSV), idempotent by device event; the visit log and a "
+        "member's attendance.",
+    },
+    {
+        "name": "Access",
+        "description": "May this member enter now? Allow or deny with the reason, in the "
+        "club's local time.",
+    },
+    {
         "name": "Feedback",
         "description": "Members' satisfaction scores (0-10) and comments from feedback calls, "
         "meetings and the desk; the scores give the club's NPS.",
@@ -100,6 +113,8 @@ api_router.include_router(memberships_router, tags=["Memberships"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
+api_router.include_router(checkins_router, tags=["Check-ins"])
+api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(feedback_router, tags=["Feedback"])
 api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])

@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     batch_max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="Body limit for `/batch` upload endpoints."
     )
+    checkin_batch_max_rows: int = Field(
+        default=100_000,
+        ge=1,
+        description="Most check-ins one `POST /checkins/batch` may carry; more -> 413 "
+        "`batch_too_large` and nothing is written.",
+    )
+    checkin_batch_chunk_rows: int = Field(
+        default=5_000,
+        ge=100,
+        le=100_000,
+        description="Check-ins written per statement while ingesting a batch or an import "
+        "(memory holds about two chunks).",
+    )
     require_if_match: bool = Field(
         default=False,
         description="When true, PATCH/DELETE of contested resources without If-Match gets 428.",

@@ -3,6 +3,7 @@
 from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
+from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Checkin",
     "Club",
     "ClubDayRun",
     "ConsentEvent",

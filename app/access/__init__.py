@@ -1,0 +1,1 @@
+"""Access decisions: may this member enter this club now, and if not, why not."""

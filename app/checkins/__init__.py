@@ -1,0 +1,1 @@
+"""Check-ins: the visit log fed by turnstiles, front desks and apps, and attendance."""
