@@ -9,12 +9,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.analytics.sql import day_number, year_month
-from app.models import Feedback, Membership, Plan, Referral
+from app.analytics.sql import LocalDays, day_number, year_month
+from app.models import Checkin, Feedback, Membership, Plan, Referral
 
 BUCKETS = ("renewed_before_end", "renewed_in_grace", "lost", "pending")
 
@@ -177,5 +177,85 @@ async def referral_credits(
         .group_by(Referral.referrer_id)
         .order_by(credits.desc(), Referral.referrer_id)
         .limit(limit)
+    )
+    return [dict(r._mapping) for r in await session.execute(stmt)]
+
+
+# -------------------------------------------------------------------------- cohorts
+
+COHORT_DAYS = (30, 60, 100)
+FIRST_DAYS = 100
+
+
+async def cohorts(
+    session: AsyncSession,
+    club_id: uuid.UUID,
+    start: date,
+    end: date,
+    *,
+    today: int,
+    days: LocalDays,
+) -> list[dict[str, Any]]:
+    """Members who joined in [start, end] (join = their first membership's start), by
+    join month: how many are still members N days later (a live membership covers the
+    join day + N: started, not ended, not cancelled by then), counted once that day has
+    come; and their visits to the club in days 0..99, for members whose 100 days are over.
+    `today` is a day number; `days` turns instants into club-local day numbers."""
+    joins = (
+        select(Membership.member_id, func.min(Membership.start_date).label("join_date"))
+        .where(Membership.club_id == club_id)
+        .group_by(Membership.member_id)
+        .subquery("joins")
+    )
+    join_day = day_number(joins.c.join_date)
+
+    def covered(n: int) -> ColumnElement[bool]:
+        m = aliased(Membership, name=f"m{n}")
+        on = join_day + n
+        return exists().where(
+            m.club_id == club_id,
+            m.member_id == joins.c.member_id,
+            day_number(m.start_date) <= on,
+            day_number(m.end_date) >= on,
+            or_(m.cancelled_at.is_(None), days.of(m.cancelled_at) > on),
+        )
+
+    visit_day = days.of(Checkin.checked_in_at)
+    visits = (
+        select(func.count())
+        .where(
+            Checkin.club_id == club_id,
+            Checkin.member_id == joins.c.member_id,
+            visit_day >= join_day,
+            visit_day < join_day + FIRST_DAYS,
+        )
+        .scalar_subquery()
+    )
+    columns: list[Any] = [year_month(joins.c.join_date).label("month")]
+    for n in COHORT_DAYS:
+        came = join_day + n <= today
+        columns += [
+            case((came, 1), else_=0).label(f"eligible_{n}"),
+            case((and_(came, covered(n)), 1), else_=0).label(f"active_{n}"),
+        ]
+    columns.append(case((join_day + FIRST_DAYS <= today, visits), else_=0).label("visits"))
+    per_member = (
+        select(*columns)
+        .where(joins.c.join_date >= start, joins.c.join_date <= end)
+        .subquery("per_member")
+    )
+    stmt = (
+        select(
+            per_member.c.month,
+            func.count().label("members"),
+            *(
+                func.sum(per_member.c[f"{kind}_{n}"]).label(f"{kind}_{n}")
+                for n in COHORT_DAYS
+                for kind in ("eligible", "active")
+            ),
+            func.sum(per_member.c.visits).label("visits_first_100_days"),
+        )
+        .group_by(per_member.c.month)
+        .order_by(per_member.c.month)
     )
     return [dict(r._mapping) for r in await session.execute(stmt)]

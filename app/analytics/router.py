@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.analytics.schemas import NpsReport, ReferralReport, RenewalReport
+from app.analytics.schemas import CohortReport, NpsReport, ReferralReport, RenewalReport
 from app.analytics.service import DEFAULT_DAYS, MAX_DAYS, Scope, analytics_service
 from app.auth.permissions import Perm, Principal
 from app.dependencies import SessionDep, expensive, requires
@@ -80,3 +80,15 @@ async def nps(session: SessionDep, scope: ScopeDep) -> NpsReport:
 async def referrals(session: SessionDep, scope: ScopeDep) -> ReferralReport:
     """People recommended in the period, how many joined, and the referrers credited."""
     return ReferralReport.model_validate(await analytics_service.referrals(session, scope))
+
+
+@router.get(
+    "/analytics/cohorts",
+    summary="Join cohorts: retention and first-100-day visits",
+    status_code=status.HTTP_200_OK,
+    response_model=CohortReport,
+    responses=_RESPONSES,
+)
+async def cohorts(session: SessionDep, scope: ScopeDep) -> CohortReport:
+    """Members who joined in the period, by month: still members at 30/60/100 days, visits."""
+    return CohortReport.model_validate(await analytics_service.cohorts(session, scope))

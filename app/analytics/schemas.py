@@ -86,3 +86,31 @@ class ReferralReport(Report):
     conversion_rate: float | None = Field(description="joined / referred.")
     credited: int = Field(description="Referrers credited in the period (joins recorded).")
     top_referrers: list[ReferrerCredits] = Field(description="Most credits in the period.")
+
+
+# ------------------------------------------------------------------------- cohorts
+
+
+class CohortRetention(Schema):
+    day: int = Field(description="Days after joining (the join day is day 0).")
+    eligible: int = Field(description="Members of the cohort for whom that day has come.")
+    active: int = Field(
+        description="Of them, members with a live membership that day (started, not ended, "
+        "not cancelled; frozen counts as a member)."
+    )
+    rate: float | None = Field(description="active / eligible.")
+
+
+class CohortRow(Schema):
+    month: str = Field(description="Join month, `YYYY-MM` (join = first membership's start).")
+    members: int
+    retention: list[CohortRetention]
+    members_past_100_days: int = Field(description="Members whose first 100 days are over.")
+    visits_first_100_days: int = Field(
+        description="Their visits to the club on days 0-99 after joining."
+    )
+    average_visits_first_100_days: float | None
+
+
+class CohortReport(Report):
+    cohorts: list[CohortRow] = Field(description="Members who joined in the period, by month.")

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.analytics import repository
 from app.analytics.schemas import GRACE_DAYS, Period
-from app.analytics.sql import day_of
+from app.analytics.sql import LocalDays, day_of
 from app.auth.permissions import Perm, Principal
 from app.clubs.service import club_service
 from app.core.clock import utcnow
@@ -132,6 +132,40 @@ class AnalyticsService:
             "credited": await repository.referral_credit_total(*args),
             "top_referrers": await repository.referral_credits(*args, limit=TOP_REFERRERS),
         }
+
+    async def cohorts(self, session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        """Members who joined in the period, by join month: still members at 30, 60 and
+        100 days; visits in their first 100 days."""
+        days = LocalDays(
+            scope.club.timezone,
+            scope.start_at - timedelta(days=2),
+            scope.end_at + timedelta(days=repository.FIRST_DAYS + 2),
+        )
+        rows = await repository.cohorts(
+            session, scope.club.id, scope.start, scope.end, today=day_of(scope.today), days=days
+        )
+        return {**scope.report(), "cohorts": [_cohort(r) for r in rows]}
+
+
+def _cohort(row: dict[str, Any]) -> dict[str, Any]:
+    past = int(row["eligible_100"])
+    visits = int(row["visits_first_100_days"])
+    return {
+        "month": row["month"],
+        "members": row["members"],
+        "retention": [
+            {
+                "day": n,
+                "eligible": int(row[f"eligible_{n}"]),
+                "active": int(row[f"active_{n}"]),
+                "rate": rate(int(row[f"active_{n}"]), int(row[f"eligible_{n}"])),
+            }
+            for n in repository.COHORT_DAYS
+        ],
+        "members_past_100_days": past,
+        "visits_first_100_days": visits,
+        "average_visits_first_100_days": round(visits / past, 2) if past else None,
+    }
 
 
 def _with_rate(counts: dict[str, Any]) -> dict[str, Any]:
