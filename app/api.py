@@ -15,10 +15,14 @@ from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
 from app.feedback.router import router as feedback_router
 from app.jobs.router import router as jobs_router
+from app.member_value.router import router as member_value_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
+from app.promotions.router import quotes_router
+from app.promotions.router import router as promotions_router
+from app.renewals.router import router as renewals_router
 from app.referrals.router import router as referrals_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
@@ -50,6 +54,16 @@ TAGS: list[dict[str, Any]] = [
         "of the club's today. A plan of N days ends on start + N - 1; a plan of N months "
         "ends the day before the N-month anniversary (31 Jan + 1 month ends on the last "
         "day of February). Freezes and bonus days move the end date.",
+    },
+    {
+        "name": "Promotions",
+        "description": "Purchase and renewal offers: one discount each (percent, amount, "
+        "bonus days or free sessions), club-local date windows and usage limits.",
+    },
+    {
+        "name": "Quotes",
+        "description": "Pure price calculations: list price, the best or named promotion, "
+        "final price, its end date, and whether renewing beats buying anew.",
     },
     {
         "name": "Messages",
@@ -110,6 +124,10 @@ api_router.include_router(members_router, tags=["Members"])
 api_router.include_router(auth_router, tags=["Tokens"])
 api_router.include_router(plans_router, tags=["Plans"])
 api_router.include_router(memberships_router, tags=["Memberships"])
+api_router.include_router(renewals_router, tags=["Memberships"])
+api_router.include_router(promotions_router, tags=["Promotions"])
+api_router.include_router(quotes_router, tags=["Quotes"])
+api_router.include_router(member_value_router, tags=["Members"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])

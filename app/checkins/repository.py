@@ -26,7 +26,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -39,7 +39,7 @@ from app.checkins.parsing import StagedRow
 from app.core.ids import new_id
 from app.errors import Conflict
 from app.events.service import EVENT_TYPES
-from app.models import Checkin, Club, Member, Membership
+from app.models import Checkin, Club, Freeze, Member, Membership
 
 DUPLICATE = "duplicate"
 CONFLICT = "device_event_conflict"
@@ -694,3 +694,38 @@ def _as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+async def frozen_visits(
+    session: AsyncSession, club_id: uuid.UUID, first: datetime, last: datetime
+) -> list[tuple[uuid.UUID, date, date, datetime, str]]:
+    """Visits in [first, last] at a club with `freeze_ends_on_visit`, by members whose
+    live freeze overlaps that window: (membership_id, freeze start, freeze end,
+    checked_in_at, club timezone). The caller compares club-local dates precisely; the
+    date filter here is widened by a day on each side to stay time-zone agnostic."""
+    stmt = (
+        select(
+            Freeze.membership_id,
+            Freeze.start_date,
+            Freeze.end_date,
+            Checkin.checked_in_at,
+            Club.timezone,
+        )
+        .select_from(Checkin)
+        .join(Club, and_(Club.id == Checkin.club_id, Club.freeze_ends_on_visit.is_(True)))
+        .join(
+            Membership,
+            and_(Membership.member_id == Checkin.member_id, Membership.club_id == Checkin.club_id),
+        )
+        .join(Freeze, Freeze.membership_id == Membership.id)
+        .where(
+            Checkin.club_id == club_id,
+            Checkin.checked_in_at >= first,
+            Checkin.checked_in_at <= last,
+            Membership.cancelled_at.is_(None),
+            Freeze.cancelled_at.is_(None),
+            Freeze.start_date <= last.date() + timedelta(days=1),
+            Freeze.end_date >= first.date() - timedelta(days=1),
+        )
+    )
+    return [tuple(r) for r in (await session.execute(stmt)).all()]  # type: ignore[misc]

@@ -7,7 +7,7 @@ import heapq
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,7 @@ from app.core.timezones import local_date, local_midnight_utc
 from app.errors import Forbidden, NotFound, PayloadTooLarge, RuleViolation
 from app.events.service import emit
 from app.members.privacy import register_export_section, row_dict
+from app.memberships.freeze_service import freeze_service
 from app.models import Checkin, Member
 
 # Rejected rows listed in a batch response; the rest are only counted.
@@ -167,6 +168,21 @@ class CheckinService:
             exclude_checkin_id=checkin.id,
             memberships=recorded.memberships,
         )
+        if recorded.inserted and decision.reason == "frozen":
+            # The club may end a freeze when the member comes in anyway; then the visit
+            # is judged again against the membership as it now stands.
+            ended = await self.end_freezes_on_visits(
+                session, checkin.club_id, checkin.checked_in_at, checkin.checked_in_at, as_of
+            )
+            if ended:
+                decision = await access_service.decide(
+                    session,
+                    club_id=checkin.club_id,
+                    member_id=checkin.member_id,
+                    timezone=recorded.timezone,
+                    at=checkin.checked_in_at,
+                    exclude_checkin_id=checkin.id,
+                )
         if recorded.inserted and not recorded.event_written:
             await emit(
                 session,
@@ -276,7 +292,38 @@ class CheckinService:
                 await asyncio.gather(writing, return_exceptions=True)
         if after_chunk is None:
             await self._announce(session, report.clubs, batch_id)
+        for club_id, tally in report.clubs.items():
+            if tally.first is not None and tally.last is not None:
+                await self.end_freezes_on_visits(
+                    session, club_id, tally.first, tally.last, ctx.as_of
+                )
         return report
+
+    async def end_freezes_on_visits(
+        self,
+        session: AsyncSession,
+        club_id: uuid.UUID,
+        first: datetime,
+        last: datetime,
+        as_of: datetime,
+    ) -> int:
+        """Apply the club setting "a visit during a freeze ends it that day" to the visits
+        recorded between `first` and `last`. Returns how many freezes were ended; running
+        it again for the same visits changes nothing."""
+        earliest: dict[uuid.UUID, date] = {}
+        for membership_id, start, end, at, tz in await repository.frozen_visits(
+            session, club_id, first, last
+        ):
+            day = local_date(tz, at)
+            if start <= day <= end and (
+                membership_id not in earliest or day < earliest[membership_id]
+            ):
+                earliest[membership_id] = day
+        ended = 0
+        for membership_id, day in sorted(earliest.items(), key=lambda kv: str(kv[0])):
+            if await freeze_service.end_on_visit(session, membership_id, day, as_of=as_of):
+                ended += 1
+        return ended
 
     def _absorb(
         self, report: IngestReport, rows: Sequence[StagedRow], outcomes: dict[int, str]

@@ -20,7 +20,7 @@ from app.events.service import emit
 from app.members.privacy import REDACTED, register_erasure
 from app.memberships import ledger, repository
 from app.memberships.freeze_service import freeze_service
-from app.memberships.pricing import price_sale
+from app.memberships.pricing import price_sale, record_sale
 from app.memberships.schemas import MembershipCreate, MembershipUpdate
 from app.memberships.status import MembershipStatus, status_on
 from app.memberships.terms import MAX_EXTRA_DAYS, base_end_date, effective_end_date
@@ -128,8 +128,13 @@ class MembershipService:
         data: MembershipCreate,
         *,
         as_of: datetime | None = None,
+        renews: Membership | None = None,
+        meeting_id: uuid.UUID | None = None,
     ) -> MembershipView:
-        """Sell `plan` to `member` from `start_date`; the end date follows `terms`."""
+        """Sell `plan` to `member` from `start_date`; the end date follows `terms`.
+
+        A renewal (app.renewals) passes the membership it `renews` (priced with it, and
+        linked by `renews_id`) and the meeting it was agreed at."""
         actor.require(Perm.MEMBERSHIPS_WRITE)
         as_of = as_of or utcnow()
         member = await self._member(session, actor, data.member_id)
@@ -177,6 +182,7 @@ class MembershipService:
             today=today,
             source=data.source.value,
             promotion_id=data.promotion_id,
+            renews=renews,
         )
         paid = price.final_price if data.price_paid is None else data.price_paid
         if paid != price.final_price and not manager:
@@ -203,9 +209,12 @@ class MembershipService:
             special_conditions=data.special_conditions,
             sold_by_id=sold_by,
             source=data.source.value,
+            renews_id=renews.id if renews is not None else None,
+            meeting_id=meeting_id,
         )
         session.add(m)
         await session.flush()
+        await record_sale(session, price, m, as_of)
         audit_service.record(
             session,
             actor,

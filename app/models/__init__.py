@@ -15,6 +15,7 @@ from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.plan import Plan
+from app.models.promotion import Promotion, PromotionUse
 from app.models.referral import Referral
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
@@ -39,6 +40,8 @@ __all__ = [
     "Membership",
     "Message",
     "Plan",
+    "Promotion",
+    "PromotionUse",
     "Referral",
     "Staff",
     "WebhookDelivery",

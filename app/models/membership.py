@@ -30,7 +30,7 @@ class Membership(IdMixin, TimestampMixin, Base):
     list_price: Mapped[int] = mapped_column(Integer)
     price_paid: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    promotion_id: Mapped[uuid.UUID | None]  # FK added with the promotions table
+    promotion_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("promotions.id"))
     special_conditions: Mapped[str | None] = mapped_column(Text)
     sold_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     source: Mapped[str] = mapped_column(String(16))  # new | renewal | upgrade | downgrade
