@@ -22,8 +22,8 @@ from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
-from app.renewals.router import router as renewals_router
 from app.referrals.router import router as referrals_router
+from app.renewals.router import router as renewals_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
 
