@@ -190,3 +190,40 @@ class TestPeriodAndScope:
             "/api/v1/analytics/renewals", params={"club_id": club["id"]}, headers=bearer(caller)
         )
         problem(r, 403, "forbidden")
+
+
+async def test_a_renewal_through_the_api_counts_as_renewed_before_the_end(
+    client: AsyncClient, manager: str, club: dict
+) -> None:
+    from tests.memberships.helpers import create_plan, sold
+
+    plan = await create_plan(client, manager, club["id"])
+    member = await client.post(
+        "/api/v1/members",
+        json={
+            "club_id": club["id"],
+            "first_name": "Rena",
+            "last_name": "New",
+            "phone": "+79161112233",
+        },
+        headers=bearer(manager),
+    )
+    old = await sold(client, manager, member.json()["id"], plan["id"], date(2025, 6, 20))
+    assert old["end_date"] == "2026-06-19"
+    r = await client.post(
+        f"/api/v1/memberships/{old['id']}/renewals",
+        json={"plan_id": plan["id"]},
+        headers=bearer(manager),
+    )
+    assert r.status_code == 201, r.text
+    got = await report(
+        client, manager, "renewals", club, **{"from": "2026-06-01", "to": "2026-06-30"}
+    )
+    assert got["totals"] == {
+        "ending": 1,
+        "renewed_before_end": 1,
+        "renewed_in_grace": 0,
+        "lost": 0,
+        "pending": 0,
+        "renewal_rate": 1.0,
+    }
