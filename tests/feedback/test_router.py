@@ -12,7 +12,7 @@ from httpx import AsyncClient
 
 from app.core.clock import freeze
 from app.db import Database
-from app.models import AuditEntry, Feedback
+from app.models import AuditEntry, Feedback, Member
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_member
 from tests.fixtures.retention import problem, rows
@@ -220,3 +220,38 @@ class TestList:
         problem(
             await client.get(URL, params=params, headers=bearer(caller)), 422, "validation_error"
         )
+
+
+async def test_the_database_allows_one_answer_per_call(db: Database, member_id: str) -> None:
+    """What holds when two requests race past the service's check."""
+    from sqlalchemy.exc import IntegrityError
+
+    call_id = uuid.uuid4()
+    async with db.sessionmaker() as s:
+        member = uuid.UUID(member_id)
+        club_id = (await s.get(Member, member)).club_id  # type: ignore[union-attr]
+        for score in (1, 2):
+            s.add(
+                Feedback(
+                    club_id=club_id,
+                    member_id=member,
+                    score=score,
+                    call_id=call_id,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        with pytest.raises(IntegrityError):
+            await s.flush()
+        await s.rollback()
+
+
+async def test_the_database_refuses_a_score_outside_0_to_10(db: Database, member_id: str) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    async with db.sessionmaker() as s:
+        member = uuid.UUID(member_id)
+        club_id = (await s.get(Member, member)).club_id  # type: ignore[union-attr]
+        s.add(Feedback(club_id=club_id, member_id=member, score=11, created_at=datetime.now(UTC)))
+        with pytest.raises(IntegrityError):
+            await s.flush()
+        await s.rollback()

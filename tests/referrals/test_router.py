@@ -366,3 +366,49 @@ class TestRead:
             "lost": 1,
             "last_credited_at": None,
         }
+
+
+class TestDatabaseGuarantees:
+    """What holds when two requests race past the service's checks."""
+
+    async def test_one_open_lead_per_phone_and_club(self, db: Database, referrer: Member) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        def lead(status: str = "lead") -> Referral:
+            return Referral(
+                club_id=referrer.club_id,
+                referrer_id=referrer.id,
+                name="Anna",
+                phone="+79165550102",
+                status=status,
+            )
+
+        async with db.sessionmaker() as s:
+            s.add_all([lead("lost"), lead("lost"), lead()])
+            await s.flush()  # lost ones may repeat
+            s.add(lead())
+            with pytest.raises(IntegrityError):
+                await s.flush()
+            await s.rollback()
+
+    async def test_a_member_joins_through_one_referral(
+        self, db: Database, referrer: Member, club: dict
+    ) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        newcomer = await make_member(db, club["id"])
+        async with db.sessionmaker() as s:
+            for phone in ("+79165550101", "+79165550102"):
+                s.add(
+                    Referral(
+                        club_id=referrer.club_id,
+                        referrer_id=referrer.id,
+                        name="A",
+                        phone=phone,
+                        status="joined",
+                        member_id=newcomer.id,
+                    )
+                )
+            with pytest.raises(IntegrityError):
+                await s.flush()
+            await s.rollback()
