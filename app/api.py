@@ -24,6 +24,7 @@ from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
 from app.referrals.router import router as referrals_router
 from app.renewals.router import router as renewals_router
+from app.risk.router import router as risk_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
 
@@ -92,6 +93,11 @@ TAGS: list[dict[str, Any]] = [
         "club's local time.",
     },
     {
+        "name": "Risk",
+        "description": "Lapse risk: each member judged against their own habit, with the "
+        "reasons in plain words; suppressed members and sleepers listed with why.",
+    },
+    {
         "name": "Feedback",
         "description": "Members' satisfaction scores (0-10) and comments from feedback calls, "
         "meetings and the desk; the scores give the club's NPS.",
@@ -133,6 +139,7 @@ api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(checkins_router, tags=["Check-ins"])
 api_router.include_router(access_router, tags=["Access"])
+api_router.include_router(risk_router, tags=["Risk"])
 api_router.include_router(feedback_router, tags=["Feedback"])
 api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])

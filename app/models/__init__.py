@@ -17,6 +17,7 @@ from app.models.message import Message
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
 from app.models.referral import Referral
+from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -43,6 +44,7 @@ __all__ = [
     "Promotion",
     "PromotionUse",
     "Referral",
+    "RiskAssessment",
     "Staff",
     "WebhookDelivery",
     "WebhookSubscription",
