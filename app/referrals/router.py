@@ -103,7 +103,7 @@ async def list_referrals(
     summary="Get a referral",
     status_code=status.HTTP_200_OK,
     response_model=ReferralRead,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def get_referral_route(referral: ReferralDep) -> ReferralRead:
     """One referral with its status and credit."""
@@ -144,7 +144,7 @@ async def update_referral(
     summary="A member's referral record",
     status_code=status.HTTP_200_OK,
     response_model=ReferrerSummary,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def referrer_summary(session: SessionDep, _: Reader, member: MemberDep) -> ReferrerSummary:
     """How many people the member recommended, and how many joined (their credits)."""
