@@ -2,7 +2,7 @@
 
 Every figure is counted in SQL (analytics.repository); this module resolves the club
 and the period and turns counts into rates. Definitions are spelled out on the response
-schemas (analytics.schemas) and in docs/analytics.md.
+schemas (analytics.schemas) and in docs/retention.md.
 """
 
 from __future__ import annotations
