@@ -13,14 +13,9 @@ from app.audit import service as audit_service
 from app.db import Database
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_member
+from tests.fixtures.retention import problem
 
 AUDIT = "/api/v1/audit"
-
-
-def problem(r: Any, status: int, code: str) -> None:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["code"] == code
 
 
 async def seed(
