@@ -1,7 +1,7 @@
 """retention
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-22 19:19:13.731283+00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.types
 
 revision: str = '0011'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
