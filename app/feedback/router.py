@@ -24,6 +24,11 @@ _CREATE_RESPONSES[404] = {
     **_CREATE_RESPONSES[404],
     "description": "`member_not_found`, `call_not_found`, `meeting_not_found`",
 }
+_CREATE_RESPONSES[422] = {
+    **_CREATE_RESPONSES[422],
+    "description": "`validation_error` (e.g. a score outside 0-10), `call_mismatch` / "
+    "`meeting_mismatch` (another member's call or meeting)",
+}
 _CREATE_RESPONSES[409] = {
     **_CREATE_RESPONSES[409],
     "description": "`feedback_exists` (the call or meeting already has an answer), `member_erased`",

@@ -17,6 +17,7 @@ from app.errors import Conflict, RuleViolation
 from app.feedback import repository
 from app.feedback.schemas import FeedbackCreate
 from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
+from app.meetings.service import meeting_service
 from app.members.service import member_service
 from app.models import Feedback, Member
 
@@ -24,6 +25,14 @@ from app.models import Feedback, Member
 def _already_given() -> Conflict:
     return Conflict(
         "Feedback for this call or meeting was already recorded.", code="feedback_exists"
+    )
+
+
+def _mismatch(what: str) -> RuleViolation:
+    return RuleViolation(
+        f"That {what} is another member's.",
+        code=f"{what}_mismatch",
+        errors=[{"pointer": f"/{what}_id", "detail": "belongs to another member"}],
     )
 
 
@@ -41,6 +50,10 @@ class FeedbackService:
         member = await member_service.get(session, actor, data.member_id)
         if member.erased_at is not None:
             raise Conflict("This member's personal data was erased.", code="member_erased")
+        if data.meeting_id is not None:
+            meeting = await meeting_service.get(session, actor, data.meeting_id)
+            if meeting.member_id != member.id:
+                raise _mismatch("meeting")
         if await repository.by_source(session, call_id=data.call_id, meeting_id=data.meeting_id):
             raise _already_given()
         feedback = Feedback(

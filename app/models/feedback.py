@@ -28,6 +28,6 @@ class Feedback(IdMixin, Base):
     score: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     call_id: Mapped[uuid.UUID | None]
-    meeting_id: Mapped[uuid.UUID | None]
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meetings.id"))
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from app.db import Database
 from app.models import AuditEntry, Feedback, Member
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_member
+from tests.fixtures.meetings import make_meeting
 from tests.fixtures.retention import problem, rows
 
 URL = "/api/v1/feedback"
@@ -28,6 +29,13 @@ async def caller(db: Database, club: dict[str, Any]) -> str:
 @pytest.fixture
 async def member_id(db: Database, club: dict[str, Any]) -> str:
     return str((await make_member(db, club["id"])).id)
+
+
+async def meeting_of(db: Database, member_id: str) -> Any:
+    async with db.sessionmaker() as s:
+        member = await s.get(Member, uuid.UUID(member_id))
+    assert member is not None
+    return await make_meeting(db, member, starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC))
 
 
 async def give(client: AsyncClient, token: str, **body: Any) -> dict[str, Any]:
@@ -81,14 +89,50 @@ class TestCreate:
     async def test_a_second_answer_for_one_meeting_is_a_conflict(
         self, client: AsyncClient, db: Database, caller: str, member_id: str
     ) -> None:
-        meeting_id = str(uuid.uuid4())
+        meeting_id = str((await meeting_of(db, member_id)).id)
         await give(client, caller, member_id=member_id, score=8, meeting_id=meeting_id)
+        before = await rows(db, Feedback)
         r = await client.post(
             URL,
             json={"member_id": member_id, "score": 3, "meeting_id": meeting_id},
             headers=bearer(caller),
         )
         problem(r, 409, "feedback_exists")
+        assert await rows(db, Feedback) == before
+
+    async def test_an_unknown_meeting_is_not_found(
+        self, client: AsyncClient, db: Database, caller: str, member_id: str
+    ) -> None:
+        before = await rows(db, Feedback)
+        r = await client.post(
+            URL,
+            json={"member_id": member_id, "score": 3, "meeting_id": str(uuid.uuid4())},
+            headers=bearer(caller),
+        )
+        problem(r, 404, "meeting_not_found")
+        assert await rows(db, Feedback) == before
+
+    async def test_another_members_meeting_is_refused(
+        self, client: AsyncClient, db: Database, caller: str, member_id: str, club: dict
+    ) -> None:
+        other = await make_member(db, club["id"])
+        meeting = await meeting_of(db, str(other.id))
+        before = await rows(db, Feedback)
+        r = await client.post(
+            URL,
+            json={"member_id": member_id, "score": 3, "meeting_id": str(meeting.id)},
+            headers=bearer(caller),
+        )
+        body = problem(r, 422, "meeting_mismatch")
+        assert body["errors"][0]["pointer"] == "/meeting_id"
+        assert await rows(db, Feedback) == before
+
+    async def test_feedback_from_a_meeting_names_it(
+        self, client: AsyncClient, db: Database, caller: str, member_id: str
+    ) -> None:
+        meeting = await meeting_of(db, member_id)
+        fb = await give(client, caller, member_id=member_id, score=9, meeting_id=str(meeting.id))
+        assert fb["meeting_id"] == str(meeting.id)
 
     async def test_another_clubs_member_is_not_found(
         self, client: AsyncClient, db: Database, caller: str, admin_token: str
