@@ -16,8 +16,8 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.errors import Conflict, RuleViolation
 from app.feedback import repository
 from app.feedback.schemas import FeedbackCreate
-from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
 from app.meetings.service import meeting_service
+from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
 from app.members.service import member_service
 from app.models import Feedback, Member
 
