@@ -1,0 +1,252 @@
+"""The benchmark run: data, floors, the product, memory; one JSON line at the end.
+
+Every figure that matters is a ratio to a floor measured in the same run on the same
+machine (DESIGN.md §8): wall-clock numbers on a shared 2-core machine swing by 2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import URL
+
+from bench import generator as gen
+from bench.database import Loaded, dsn, load, migrate, scratch_database, server_url
+from bench.procs import Server, run_json
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of each measurement a run does."""
+
+    scale: gen.Scale
+    ingest_rows: int  # rows through the API per round (and through the COPY floor)
+    batch_rows: int  # rows per POST /checkins/batch
+    clients: int  # concurrent batch uploaders
+    load_seconds: float  # each request-rate measurement
+    repeat: int  # rounds; medians are reported
+
+    @property
+    def batches_per_client(self) -> int:
+        return max(1, self.ingest_rows // (self.clients * self.batch_rows))
+
+
+QUICK = Plan(gen.QUICK, 100_000, 25_000, 4, 6.0, 1)
+FULL = Plan(gen.FULL, 400_000, 25_000, 4, 15.0, 3)
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def interpreter() -> str:
+    return f"{os.path.realpath(sys.executable)} {platform.python_version()}"
+
+
+@dataclass
+class Dataset:
+    url: URL
+    chain: gen.Chain
+    loaded: Loaded
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+async def prepare(base: URL, label: str, scale: gen.Scale, as_of: datetime) -> Any:
+    """A fresh migrated database with the generated chain (context manager)."""
+    return _Prepared(base, label, scale, as_of)
+
+
+class _Prepared:
+    def __init__(self, base: URL, label: str, scale: gen.Scale, as_of: datetime) -> None:
+        self._cm = scratch_database(base, label)
+        self.scale, self.as_of = scale, as_of
+
+    async def __aenter__(self) -> Dataset:
+        url = await self._cm.__aenter__()
+        try:
+            await migrate(url)
+            t = time.perf_counter()
+            chain = gen.build_chain(self.scale, self.as_of)
+            loaded = await load(url, chain)
+            say(
+                f"  {self.scale.name}: {len(chain.clubs)} clubs, {len(chain.members)} members, "
+                f"{loaded.memberships} memberships, {loaded.checkins} check-ins "
+                f"generated+loaded in {time.perf_counter() - t:.1f}s"
+            )
+        except BaseException:
+            await self._cm.__aexit__(*sys.exc_info())
+            raise
+        return Dataset(url=url, chain=chain, loaded=loaded)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._cm.__aexit__(*exc)
+
+
+# --- floors ------------------------------------------------------------------------------
+
+
+async def copy_floor(ds: Dataset, rows: int, tag: str) -> float:
+    """Raw `copy_records_to_table` of `rows` check-ins into the same indexed table, from
+    one connection: what PostgreSQL itself can take on this machine right now."""
+    members = ds.chain.members
+    now = datetime.now(UTC)
+    records = [
+        (
+            members[i % len(members)].club.id,
+            members[i % len(members)].id,
+            now - timedelta(seconds=i % 1200),
+            "turnstile",
+            f"floor-{tag}",
+            str(i),
+            now,
+        )
+        for i in range(rows)
+    ]
+    conn = await asyncpg.connect(dsn(ds.url))
+    try:
+        t = time.perf_counter()
+        await conn.copy_records_to_table("checkins", records=records, columns=gen.CHECKIN_COLUMNS)
+        return rows / (time.perf_counter() - t)
+    finally:
+        await conn.close()
+
+
+# --- the product ---------------------------------------------------------------------------
+
+
+async def api_ingest(ds: Dataset, server: Server, plan: Plan, tag: str) -> dict[str, Any]:
+    members = [[str(m.club.id), str(m.id)] for m in ds.chain.members]
+    spec = {
+        "mode": "batch",
+        "port": server.port,
+        "token": ds.loaded.admin_token,
+        "members": members,
+        "clients": plan.clients,
+        "batches": plan.batches_per_client,
+        "batch_rows": plan.batch_rows,
+        "server_pid": server.pid,
+        "tag": tag,
+    }
+    return await run_json("bench.loadgen", spec)
+
+
+async def single_checkins(ds: Dataset, server: Server, seconds: float) -> dict[str, Any]:
+    club = ds.chain.clubs[0]
+    cards = [m.card_number for m in ds.chain.members if m.club.id == club.id]
+    spec = {
+        "mode": "single",
+        "port": server.port,
+        "token": ds.loaded.turnstile_token,
+        "club_id": str(club.id),
+        "cards": cards,
+        "conns": 16,
+        "warmup": 2.0,
+        "seconds": seconds,
+        "server_pid": server.pid,
+    }
+    return await run_json("bench.loadgen", spec)
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+async def measure_api(ds: Dataset, plan: Plan, *, rounds: int, with_floor: bool) -> None:
+    """Ingest (with its COPY floor), single check-ins; peak RSS of the API process."""
+    f = ds.figures
+    floors: list[float] = []
+    ingests: list[float] = []
+    singles: list[float] = []
+    async with Server(ds.url) as server:
+        f["api_rss_at_start_mb"] = round(server.peak_rss_mb(), 1)
+        for r in range(rounds):
+            if with_floor:
+                floors.append(await copy_floor(ds, plan.ingest_rows, f"{r}"))
+                say(f"  floor COPY: {floors[-1]:,.0f} rows/s")
+            res = await api_ingest(ds, server, plan, f"r{r}")
+            if res["problems"] or res["accepted"] != res["rows"]:
+                say(f"  ingest problems: {res['problems']} accepted {res['accepted']}")
+            ingests.append(res["rows_per_s"])
+            say(
+                f"  API batch ingest: {res['rows_per_s']:,.0f} rows/s "
+                f"({res['server_cpu_us_per_row']:.1f} us server CPU/row)"
+            )
+            s = await single_checkins(ds, server, plan.load_seconds)
+            singles.append(s["rps"])
+            say(
+                f"  POST /checkins: {s['rps']:,.0f} req/s, {s['statuses']} "
+                f"({s['server_cpu_us_per_request']:.0f} us server CPU/request) {s['errors']}"
+            )
+        f["api_peak_rss_mb"] = round(server.peak_rss_mb(), 1)
+    f["copy_rows_per_s"] = median(floors)
+    f["api_ingest_rows_per_s"] = median(ingests)
+    f["checkin_rps"] = median(singles)
+
+
+async def run(plan: Plan) -> dict[str, Any]:
+    base = server_url()
+    as_of = datetime.now(UTC)
+    started = time.perf_counter()
+    say(f"club-renewal bench ({plan.scale.name}) with {interpreter()}")
+    result: dict[str, Any] = {
+        "ingest_ratio": None,
+        "scan_ratio": None,
+        "briefing_ratio": None,
+        "checkin_rps": None,
+        "api_peak_rss_mb": None,
+        "scan_peak_rss_mb": None,
+        "scale": plan.scale.name,
+    }
+
+    # The same API workload on a tenth of the data first: is memory flat as data grows?
+    small_scale = plan.scale.tenth()
+    say(f"[1/2] {small_scale.name}: memory at a tenth of the data")
+    async with await prepare(base, "small", small_scale, as_of) as small:
+        await measure_api(small, plan, rounds=1, with_floor=False)
+
+    say(f"[2/2] {plan.scale.name}: floors and the product")
+    async with await prepare(base, "main", plan.scale, as_of) as ds:
+        await measure_api(ds, plan, rounds=plan.repeat, with_floor=True)
+
+    f = ds.figures
+    if f["copy_rows_per_s"] and f["api_ingest_rows_per_s"]:
+        result["ingest_ratio"] = round(f["api_ingest_rows_per_s"] / f["copy_rows_per_s"], 3)
+    result["checkin_rps"] = round(f["checkin_rps"], 1) if f["checkin_rps"] else None
+    result["api_peak_rss_mb"] = f["api_peak_rss_mb"]
+    small_rss = small.figures["api_peak_rss_mb"]
+    result["api_peak_rss_mb_tenth"] = small_rss
+    result["api_rss_growth_10x"] = round(f["api_peak_rss_mb"] / small_rss, 3)
+    result["copy_rows_per_s"] = round(f["copy_rows_per_s"])
+    result["api_ingest_rows_per_s"] = round(f["api_ingest_rows_per_s"])
+    result["members"] = len(ds.chain.members)
+    result["checkins_loaded"] = ds.loaded.checkins
+    result["rounds"] = plan.repeat
+    result["load_seconds"] = round(ds.loaded.seconds, 1)
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result["python"] = interpreter()
+    result["run_id"] = uuid.uuid4().hex[:8]
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="10,000 members, ~1M check-ins")
+    p.add_argument("--repeat", type=int, help="rounds per measurement (median reported)")
+    args = p.parse_args()
+    plan = QUICK if args.quick else FULL
+    if args.repeat:
+        plan = Plan(**{**plan.__dict__, "repeat": max(1, min(args.repeat, 9))})
+    result = asyncio.run(run(plan))
+    print(json.dumps(result), flush=True)
