@@ -25,6 +25,8 @@ from sqlalchemy.engine import URL
 from bench import generator as gen
 from bench.database import Loaded, dsn, load, migrate, scratch_database, server_url
 from bench.procs import Server, run_json
+from bench.scan import floor as scan_floor
+from bench.scan import job_available as scan_available
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,28 @@ async def measure_api(ds: Dataset, plan: Plan, *, rounds: int, with_floor: bool)
     f["checkin_rps"] = median(singles)
 
 
+async def measure_scan(ds: Dataset, plan: Plan, *, with_floor: bool) -> None:
+    """The `lapse_scan` job in its own process (time, peak RSS); the floor SQL."""
+    f = ds.figures
+    if with_floor:
+        fl = await scan_floor(dsn(ds.url), ds.chain.as_of)
+        f["scan_floor_seconds"] = fl["seconds"]
+        say(f"  scan floor SQL: {fl['seconds']:.2f}s for {fl['rows']} live memberships")
+    if not scan_available():
+        say("  lapse_scan: not in this build (lapse detection not merged yet)")
+        return
+    spec = {
+        "url": ds.url.render_as_string(hide_password=False),
+        "as_of": ds.chain.as_of.isoformat(),
+        "repeat": plan.repeat if with_floor else 1,
+    }
+    res = await run_json("bench.scan", spec)
+    f["scan_seconds"] = median(res["seconds"])
+    f["scan_peak_rss_mb"] = round(res["peak_rss_mb"], 1)
+    say(f"  lapse_scan job: {res['seconds']} s, peak RSS {res['peak_rss_mb']:.0f} MB")
+    say(f"    counts {res['counts']}")
+
+
 async def run(plan: Plan) -> dict[str, Any]:
     base = server_url()
     as_of = datetime.now(UTC)
@@ -214,10 +238,12 @@ async def run(plan: Plan) -> dict[str, Any]:
     small_scale = plan.scale.tenth()
     say(f"[1/2] {small_scale.name}: memory at a tenth of the data")
     async with await prepare(base, "small", small_scale, as_of) as small:
+        await measure_scan(small, plan, with_floor=False)
         await measure_api(small, plan, rounds=1, with_floor=False)
 
     say(f"[2/2] {plan.scale.name}: floors and the product")
     async with await prepare(base, "main", plan.scale, as_of) as ds:
+        await measure_scan(ds, plan, with_floor=True)
         await measure_api(ds, plan, rounds=plan.repeat, with_floor=True)
 
     f = ds.figures
@@ -228,6 +254,12 @@ async def run(plan: Plan) -> dict[str, Any]:
     small_rss = small.figures["api_peak_rss_mb"]
     result["api_peak_rss_mb_tenth"] = small_rss
     result["api_rss_growth_10x"] = round(f["api_peak_rss_mb"] / small_rss, 3)
+    if f.get("scan_seconds") and f.get("scan_floor_seconds"):
+        result["scan_ratio"] = round(f["scan_seconds"] / f["scan_floor_seconds"], 3)
+        result["scan_peak_rss_mb"] = f["scan_peak_rss_mb"]
+        result["scan_peak_rss_mb_tenth"] = small.figures.get("scan_peak_rss_mb")
+        result["scan_seconds"] = round(f["scan_seconds"], 3)
+    result["scan_floor_seconds"] = round(f["scan_floor_seconds"], 3)
     result["copy_rows_per_s"] = round(f["copy_rows_per_s"])
     result["api_ingest_rows_per_s"] = round(f["api_ingest_rows_per_s"])
     result["members"] = len(ds.chain.members)
