@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -25,6 +26,7 @@ from sqlalchemy.engine import URL
 from bench import generator as gen
 from bench.database import Loaded, dsn, load, migrate, scratch_database, server_url
 from bench.procs import Server, run_json
+from bench.profile import recording, summarize
 from bench.scan import floor as scan_floor
 from bench.scan import job_available as scan_available
 
@@ -165,7 +167,14 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-async def measure_api(ds: Dataset, plan: Plan, *, rounds: int, with_floor: bool) -> None:
+def _out(profile: Path | None, round_: int, phase: str) -> Path | None:
+    """Where to record `phase` (first round only)."""
+    return profile / f"{phase}.txt" if profile is not None and round_ == 0 else None
+
+
+async def measure_api(
+    ds: Dataset, plan: Plan, *, rounds: int, with_floor: bool, profile: Path | None = None
+) -> None:
     """Ingest (with its COPY floor), single check-ins; peak RSS of the API process."""
     f = ds.figures
     floors: list[float] = []
@@ -177,7 +186,8 @@ async def measure_api(ds: Dataset, plan: Plan, *, rounds: int, with_floor: bool)
             if with_floor:
                 floors.append(await copy_floor(ds, plan.ingest_rows, f"{r}"))
                 say(f"  floor COPY: {floors[-1]:,.0f} rows/s")
-            res = await api_ingest(ds, server, plan, f"r{r}")
+            with recording(server.pid, _out(profile, r, "ingest")):
+                res = await api_ingest(ds, server, plan, f"r{r}")
             if res["problems"] or res["accepted"] != res["rows"]:
                 say(f"  ingest problems: {res['problems']} accepted {res['accepted']}")
             ingests.append(res["rows_per_s"])
@@ -185,7 +195,8 @@ async def measure_api(ds: Dataset, plan: Plan, *, rounds: int, with_floor: bool)
                 f"  API batch ingest: {res['rows_per_s']:,.0f} rows/s "
                 f"({res['server_cpu_us_per_row']:.1f} us server CPU/row)"
             )
-            s = await single_checkins(ds, server, plan.load_seconds)
+            with recording(server.pid, _out(profile, r, "checkin")):
+                s = await single_checkins(ds, server, plan.load_seconds)
             singles.append(s["rps"])
             say(
                 f"  POST /checkins: {s['rps']:,.0f} req/s, {s['statuses']} "
@@ -219,7 +230,7 @@ async def measure_scan(ds: Dataset, plan: Plan, *, with_floor: bool) -> None:
     say(f"    counts {res['counts']}")
 
 
-async def run(plan: Plan) -> dict[str, Any]:
+async def run(plan: Plan, profile: Path | None = None) -> dict[str, Any]:
     base = server_url()
     as_of = datetime.now(UTC)
     started = time.perf_counter()
@@ -244,7 +255,13 @@ async def run(plan: Plan) -> dict[str, Any]:
     say(f"[2/2] {plan.scale.name}: floors and the product")
     async with await prepare(base, "main", plan.scale, as_of) as ds:
         await measure_scan(ds, plan, with_floor=True)
-        await measure_api(ds, plan, rounds=plan.repeat, with_floor=True)
+        await measure_api(ds, plan, rounds=plan.repeat, with_floor=True, profile=profile)
+    if profile is not None:
+        for phase in ("ingest", "checkin", "briefing"):
+            if (profile / f"{phase}.txt").exists():
+                say(f"profile of the API process during {phase} ({profile / phase}.txt):")
+                for line in summarize(profile / f"{phase}.txt"):
+                    say("  " + line)
 
     f = ds.figures
     if f["copy_rows_per_s"] and f["api_ingest_rows_per_s"]:
@@ -276,9 +293,17 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="10,000 members, ~1M check-ins")
     p.add_argument("--repeat", type=int, help="rounds per measurement (median reported)")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the API process with py-spy during each phase; stacks go to DIR",
+    )
     args = p.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     plan = QUICK if args.quick else FULL
     if args.repeat:
         plan = Plan(**{**plan.__dict__, "repeat": max(1, min(args.repeat, 9))})
-    result = asyncio.run(run(plan))
+    result = asyncio.run(run(plan, args.profile))
     print(json.dumps(result), flush=True)
