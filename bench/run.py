@@ -212,7 +212,8 @@ async def measure_scan(ds: Dataset, plan: Plan, *, with_floor: bool) -> None:
     """The `lapse_scan` job in its own process (time, peak RSS); the floor SQL."""
     f = ds.figures
     if with_floor:
-        fl = await scan_floor(dsn(ds.url), ds.chain.as_of)
+        clubs = [(c.id, c.timezone) for c in ds.chain.clubs]
+        fl = await scan_floor(dsn(ds.url), ds.chain.as_of, clubs)
         f["scan_floor_seconds"] = fl["seconds"]
         say(f"  scan floor SQL: {fl['seconds']:.2f}s for {fl['rows']} live memberships")
     if not scan_available():
