@@ -219,15 +219,21 @@ async def measure_scan(ds: Dataset, plan: Plan, *, with_floor: bool) -> None:
     if not scan_available():
         say("  lapse_scan: not in this build (lapse detection not merged yet)")
         return
+    # The first scan of a fresh history inserts every assessment and emits an event for
+    # every member who rose (a quarter of them); later scans of the day update rows and
+    # emit little, like the daily steady state. Both are reported; the ratio uses the
+    # later ones (their median).
     spec = {
         "url": ds.url.render_as_string(hide_password=False),
         "as_of": ds.chain.as_of.isoformat(),
-        "repeat": plan.repeat if with_floor else 1,
+        "repeat": 1 + plan.repeat if with_floor else 1,
     }
     res = await run_json("bench.scan", spec)
-    f["scan_seconds"] = median(res["seconds"])
+    runs = res["seconds"]
+    f["scan_first_seconds"] = runs[0]
+    f["scan_seconds"] = median(runs[1:]) if len(runs) > 1 else runs[0]
     f["scan_peak_rss_mb"] = round(res["peak_rss_mb"], 1)
-    say(f"  lapse_scan job: {res['seconds']} s, peak RSS {res['peak_rss_mb']:.0f} MB")
+    say(f"  lapse scan: {[round(x, 2) for x in runs]} s, peak RSS {res['peak_rss_mb']:.0f} MB")
     say(f"    counts {res['counts']}")
 
 
@@ -277,6 +283,7 @@ async def run(plan: Plan, profile: Path | None = None) -> dict[str, Any]:
         result["scan_peak_rss_mb"] = f["scan_peak_rss_mb"]
         result["scan_peak_rss_mb_tenth"] = small.figures.get("scan_peak_rss_mb")
         result["scan_seconds"] = round(f["scan_seconds"], 3)
+        result["scan_first_seconds"] = round(f["scan_first_seconds"], 3)
     result["scan_floor_seconds"] = round(f["scan_floor_seconds"], 3)
     result["copy_rows_per_s"] = round(f["copy_rows_per_s"])
     result["api_ingest_rows_per_s"] = round(f["api_ingest_rows_per_s"])
