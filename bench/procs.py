@@ -34,8 +34,16 @@ def _spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 class Server:
     """`uvicorn <app> --factory` in a subprocess (one worker, scheduler off)."""
 
-    def __init__(self, url: URL, app: str = "app.main:create_app", *, factory: bool = True):
+    def __init__(
+        self,
+        url: URL,
+        app: str = "app.main:create_app",
+        *,
+        factory: bool = True,
+        env: dict[str, str] | None = None,
+    ):
         self.url, self.app, self.factory = url, app, factory
+        self.extra_env = env or {}
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -46,6 +54,7 @@ class Server:
             "CLUB_RENEWAL_SCHEDULER": "off",
             "CLUB_RENEWAL_LOG_LEVEL": "WARNING",
             "CLUB_RENEWAL_SECRET_KEY": "bench-signing-key",
+            **self.extra_env,
         }
         cmd = [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port), "--log-level", "warning", "--no-access-log"]

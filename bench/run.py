@@ -24,7 +24,9 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import URL
 
 from bench import generator as gen
+from bench.briefing import available as briefing_available
 from bench.database import Loaded, dsn, load, migrate, scratch_database, server_url
+from bench.http import Client
 from bench.procs import Server, run_json
 from bench.profile import recording, summarize
 from bench.scan import floor as scan_floor
@@ -167,6 +169,96 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+async def make_calls(ds: Dataset, server: Server, count: int) -> list[str]:
+    """Manual service calls through the API (the contact policy may refuse some)."""
+    headers = {"Authorization": f"Bearer {ds.loaded.admin_token}"}
+    headers["Content-Type"] = "application/json"
+    c = Client("127.0.0.1", server.port)
+    await c.open()
+    ids: list[str] = []
+    refused: dict[str, int] = {}
+    try:
+        for m in ds.chain.members[: count * 3]:
+            if len(ids) >= count:
+                break
+            body = json.dumps({"member_id": str(m.id), "kind": "lapse"}).encode()
+            status, data = await c.post("/api/v1/calls", body, headers)
+            if status == 201:
+                ids.append(json.loads(data)["id"])
+            else:
+                code = json.loads(data).get("code", str(status))
+                refused[code] = refused.get(code, 0) + 1
+    finally:
+        await c.close()
+    if refused:
+        say(f"  calls refused by the API: {refused}")
+    return ids
+
+
+async def measure_briefing(ds: Dataset, server: Server, plan: Plan, profile: Path | None) -> None:
+    """GET /calls/{id}/briefing under load; capture its statements for the bare floor."""
+    f = ds.figures
+    ids = await make_calls(ds, server, 200)
+    if not ids:
+        say("  briefing: no call could be created; not measured")
+        return
+    cap = await run_json(
+        "bench.briefing",
+        {
+            "url": ds.url.render_as_string(hide_password=False),
+            "as_of": datetime.now(UTC).isoformat(),
+            "call_ids": ids,
+        },
+    )
+    f["briefing_capture"] = cap["capture"]
+    f["briefing_statements"] = cap["statements_per_briefing"]
+    spec = {
+        "mode": "get",
+        "port": server.port,
+        "token": ds.loaded.admin_token,
+        "paths": [f"/api/v1/calls/{i}/briefing" for i in ids],
+        "conns": 16,
+        "warmup": 2.0,
+        "seconds": plan.load_seconds,
+        "server_pid": server.pid,
+    }
+    with recording(server.pid, _out(profile, 0, "briefing")):
+        res = await run_json("bench.loadgen", spec)
+    f["briefing_rps"] = res["rps"]
+    f["briefing_calls"] = len(ids)
+    say(
+        f"  GET /calls/{{id}}/briefing: {res['rps']:,.0f} req/s over {len(ids)} calls, "
+        f"{cap['statements_per_briefing']} statements each, {res['statuses']} "
+        f"({res['server_cpu_us_per_request']:.0f} us server CPU/request) {res['errors']}"
+    )
+
+
+async def measure_bare(ds: Dataset, plan: Plan) -> None:
+    """The same statements on raw asyncpg behind a bare FastAPI route."""
+    f = ds.figures
+    env = {"BENCH_BARE_DSN": dsn(ds.url), "BENCH_BARE_CAPTURE": f["briefing_capture"]}
+    try:
+        async with Server(ds.url, "bench.bare:create_app", env=env) as bare:
+            spec = {
+                "mode": "get",
+                "port": bare.port,
+                "token": "",
+                "paths": [f"/bare/briefing/{i}" for i in range(f["briefing_calls"])],
+                "conns": 16,
+                "warmup": 2.0,
+                "seconds": plan.load_seconds,
+                "server_pid": bare.pid,
+            }
+            res = await run_json("bench.loadgen", spec)
+    finally:
+        os.unlink(f["briefing_capture"])
+    f["bare_rps"] = res["rps"]
+    say(
+        f"  bare briefing route (raw asyncpg): {res['rps']:,.0f} req/s {res['statuses']} "
+        f"({res['server_cpu_us_per_request']:.0f} us server CPU/request) {res['errors']}"
+    )
+
+
 def _out(profile: Path | None, round_: int, phase: str) -> Path | None:
     """Where to record `phase` (first round only)."""
     return profile / f"{phase}.txt" if profile is not None and round_ == 0 else None
@@ -202,7 +294,11 @@ async def measure_api(
                 f"  POST /checkins: {s['rps']:,.0f} req/s, {s['statuses']} "
                 f"({s['server_cpu_us_per_request']:.0f} us server CPU/request) {s['errors']}"
             )
+        if briefing_available():
+            await measure_briefing(ds, server, plan, profile)
         f["api_peak_rss_mb"] = round(server.peak_rss_mb(), 1)
+    if "briefing_capture" in f:
+        await measure_bare(ds, plan)
     f["copy_rows_per_s"] = median(floors)
     f["api_ingest_rows_per_s"] = median(ingests)
     f["checkin_rps"] = median(singles)
@@ -285,6 +381,11 @@ async def run(plan: Plan, profile: Path | None = None) -> dict[str, Any]:
         result["scan_seconds"] = round(f["scan_seconds"], 3)
         result["scan_first_seconds"] = round(f["scan_first_seconds"], 3)
     result["scan_floor_seconds"] = round(f["scan_floor_seconds"], 3)
+    if f.get("briefing_rps") and f.get("bare_rps"):
+        result["briefing_ratio"] = round(f["briefing_rps"] / f["bare_rps"], 3)
+        result["briefing_rps"] = round(f["briefing_rps"], 1)
+        result["bare_briefing_rps"] = round(f["bare_rps"], 1)
+        result["briefing_statements"] = f["briefing_statements"]
     result["copy_rows_per_s"] = round(f["copy_rows_per_s"])
     result["api_ingest_rows_per_s"] = round(f["api_ingest_rows_per_s"])
     result["members"] = len(ds.chain.members)
