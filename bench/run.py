@@ -353,7 +353,7 @@ async def run(plan: Plan, profile: Path | None = None) -> dict[str, Any]:
     say(f"[1/2] {small_scale.name}: memory at a tenth of the data")
     async with await prepare(base, "small", small_scale, as_of) as small:
         await measure_scan(small, plan, with_floor=False)
-        await measure_api(small, plan, rounds=1, with_floor=False)
+        await measure_api(small, plan, rounds=plan.repeat, with_floor=False)
 
     say(f"[2/2] {plan.scale.name}: floors and the product")
     async with await prepare(base, "main", plan.scale, as_of) as ds:
