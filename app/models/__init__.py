@@ -8,6 +8,7 @@ from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
+from app.models.feedback import Feedback
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
@@ -18,6 +19,7 @@ from app.models.message import Message
 from app.models.onboarding import Onboarding, OnboardingItem, VisitPlanSlot, WellnessTest
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
+from app.models.referral import Referral
 from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
@@ -34,6 +36,7 @@ __all__ = [
     "ClubDayRun",
     "ConsentEvent",
     "Event",
+    "Feedback",
     "Freeze",
     "IdempotencyKey",
     "InstanceSetting",
@@ -49,6 +52,7 @@ __all__ = [
     "Plan",
     "Promotion",
     "PromotionUse",
+    "Referral",
     "RiskAssessment",
     "Staff",
     "VisitPlanSlot",
