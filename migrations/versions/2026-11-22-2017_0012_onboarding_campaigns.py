@@ -1,7 +1,7 @@
 """onboarding_campaigns: onboarding checklists, wellness tests, visit plans, campaigns
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-22 20:17:40.429488+00:00
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import app.core.types
 
 revision: str = '0012'
-down_revision: str | None = '0009'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
