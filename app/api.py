@@ -10,6 +10,7 @@ from app.access.router import router as access_router
 from app.analytics.router import router as analytics_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.campaigns.router import router as campaigns_router
 from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
@@ -20,6 +21,7 @@ from app.member_value.router import router as member_value_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
+from app.onboarding.router import router as onboarding_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
@@ -57,6 +59,22 @@ TAGS: list[dict[str, Any]] = [
         "of the club's today. A plan of N days ends on start + N - 1; a plan of N months "
         "ends the day before the N-month anniversary (31 Jan + 1 month ends on the last "
         "day of February). Freezes and bonus days move the end date.",
+    },
+    {
+        "name": "Onboarding",
+        "description": "The first 100 days of a new membership: a checklist per new "
+        "membership (first session with a trainer, wellness test, meeting the trainers, a "
+        "weekly visit plan) with due dates, body-composition tests as progress over time, "
+        "the member's visit plan (the lapse scan's baseline), and whether completing "
+        "onboarding keeps members.",
+    },
+    {
+        "name": "Campaigns",
+        "description": "Marketing messages to a segment of a club's members (plans, terms "
+        "ending soon, interests, birthdays), previewed first and sent once through the "
+        "outbox: consent, caps, quiet hours and do-not-contact decide for every member, and "
+        "the results show what was sent, what was refused and why, and the renewals that "
+        "followed.",
     },
     {
         "name": "Promotions",
@@ -144,6 +162,8 @@ api_router.include_router(quotes_router, tags=["Quotes"])
 api_router.include_router(member_value_router, tags=["Members"])
 api_router.include_router(meetings_router, tags=["Meetings"])
 api_router.include_router(working_hours_router, tags=["Meetings"])
+api_router.include_router(onboarding_router, tags=["Onboarding"])
+api_router.include_router(campaigns_router, tags=["Campaigns"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])

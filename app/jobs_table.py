@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apscheduler.triggers.interval import IntervalTrigger
 
+from app.campaigns.jobs import campaigns
 from app.config import get_settings
 from app.events.jobs import event_retention
 from app.jobs.housekeeping import housekeeping
@@ -85,5 +86,14 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(minutes=15),
             description="The day before (club-local, from 10:00), queue a service reminder "
             "of each meeting in the member's channel, outside the caps, once per start time.",
+        )
+    )
+    register(
+        JobSpec(
+            name="campaigns",
+            func=campaigns,
+            trigger=IntervalTrigger(minutes=1),
+            description="Send scheduled campaigns whose send_at has come (each exactly once; "
+            "the contact policy defers messages outside quiet hours).",
         )
     )

@@ -26,6 +26,7 @@ from app.risk.scoring import (
     BASELINE_DAYS,
     EARLY_DAYS,
     EARLY_UNTIL_DAYS,
+    PLAN_DAYS,
     RECENT_DAYS,
     SLEEPER_DAYS,
     WINDOW_DAYS,
@@ -230,6 +231,7 @@ def reference_features(
             recent_first - timedelta(days=BASELINE_DAYS), recent_first - timedelta(days=1)
         ),
         visits_8_weeks=count(today - timedelta(days=SLEEPER_DAYS - 1), today),
+        visits_2_weeks=count(today - timedelta(days=PLAN_DAYS - 1), today),
         visits_early=early,
         frozen=tuple((a, b) for a, b in m.freezes if b >= window_first and a <= today),
         frozen_now=any(a <= today <= b for a, b in m.freezes),

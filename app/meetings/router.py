@@ -60,7 +60,7 @@ async def meeting_slots(
     ] = None,
     purpose: Annotated[
         MeetingPurpose,
-        Query(description="Who is eligible: consultants; trainers too for `onboarding`."),
+        Query(description="Who is eligible: consultants; trainers for `onboarding`."),
     ] = MeetingPurpose.RENEWAL,
 ) -> MeetingSlots:
     """Bookable slots in club-local time: inside working hours while the club is open,

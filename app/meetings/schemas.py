@@ -38,7 +38,7 @@ class MeetingCreate(InputSchema):
     member_id: uuid.UUID
     club_id: uuid.UUID
     consultant_id: uuid.UUID = Field(
-        description="A consultant of the club (a trainer may also take `onboarding`)."
+        description="A consultant of the club; for `onboarding`, a trainer of the club."
     )
     starts_at: Instant = Field(
         description="With offset; a whole minute. The length is the club's `slot_minutes`."

@@ -29,7 +29,7 @@ from app.core.timezones import local_date, local_day_bounds_utc, local_to_utc, z
 from app.errors import Conflict, Forbidden, NotFound, RuleViolation
 from app.events.service import emit
 from app.meetings import calendar as ics
-from app.meetings import repository
+from app.meetings import hooks, repository
 from app.meetings.schemas import (
     MeetingCreate,
     MeetingSlot,
@@ -72,9 +72,10 @@ TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
 
 
 def roles_for(purpose: MeetingPurpose) -> frozenset[str]:
-    """Who may take a meeting: consultants; trainers also take onboarding meetings."""
+    """Who may take a meeting: consultants; an onboarding meeting (the new member's first
+    session) is a trainer's."""
     if purpose == MeetingPurpose.ONBOARDING:
-        return frozenset({Role.CONSULTANT.value, Role.TRAINER.value})
+        return frozenset({Role.TRAINER.value})
     return frozenset({Role.CONSULTANT.value})
 
 
@@ -511,6 +512,7 @@ class MeetingService:
             meeting.confirmed_at = as_of
         elif to == MeetingStatus.ATTENDED:
             meeting.attended_at, meeting.no_show_at = as_of, None
+            await hooks.attended(session, meeting, as_of)
         elif to == MeetingStatus.NO_SHOW:
             meeting.no_show_at = as_of
         elif to == MeetingStatus.CANCELLED:

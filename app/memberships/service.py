@@ -21,10 +21,11 @@ from app.members.privacy import REDACTED, register_erasure
 from app.memberships import ledger, repository
 from app.memberships.freeze_service import freeze_service
 from app.memberships.pricing import price_sale, record_sale
-from app.memberships.schemas import MembershipCreate, MembershipUpdate
+from app.memberships.schemas import MembershipCreate, MembershipSource, MembershipUpdate
 from app.memberships.status import MembershipStatus, status_on
 from app.memberships.terms import MAX_EXTRA_DAYS, base_end_date, effective_end_date
 from app.models import Freeze, Member, Membership
+from app.onboarding.service import onboarding_service
 
 # Historical entries reach back to old systems; sales reach at most two years ahead.
 EARLIEST_START = date(2000, 1, 1)
@@ -255,6 +256,9 @@ class MembershipService:
             },
             club_id=m.club_id,
         )
+        if m.source == MembershipSource.NEW.value:
+            # Renewal work starts on day one: the onboarding checklist, same transaction.
+            await onboarding_service.start(session, m, timezone=club.timezone, today=today)
         return MembershipView(m, status_on(m, [], today))
 
     # ------------------------------------------------------------------- update

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Club, Message
 
+# Keys per IN list: well under the bind-parameter limits of SQLite and asyncpg.
+_IN_CHUNK = 1000
+
 
 async def club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:
     return await session.get(Club, club_id)
@@ -19,6 +23,30 @@ async def club(session: AsyncSession, club_id: uuid.UUID) -> Club | None:
 
 async def by_dedupe_key(session: AsyncSession, key: str) -> Message | None:
     return await session.scalar(select(Message).where(Message.dedupe_key == key))
+
+
+async def by_dedupe_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, Message]:
+    found: dict[str, Message] = {}
+    unique = list(dict.fromkeys(keys))
+    for i in range(0, len(unique), _IN_CHUNK):
+        stmt = select(Message).where(Message.dedupe_key.in_(unique[i : i + _IN_CHUNK]))
+        found.update({m.dedupe_key: m for m in await session.scalars(stmt)})
+    return found
+
+
+async def add_all_unique(session: AsyncSession, messages: Sequence[Message]) -> list[Message]:
+    """Insert all in one flush; if a dedupe key was taken meanwhile (a concurrent writer),
+    fall back to one savepoint per row so the rest still goes in. Returns the stored rows
+    (an existing row in place of a message whose key was taken)."""
+    if not messages:
+        return []
+    try:
+        async with session.begin_nested():
+            session.add_all(messages)
+        return list(messages)
+    except IntegrityError:
+        pass
+    return [(await add_unique(session, m))[0] for m in messages]
 
 
 async def add_unique(session: AsyncSession, message: Message) -> tuple[Message, bool]:

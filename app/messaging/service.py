@@ -95,6 +95,15 @@ class SendOutcome:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """One logical message of a batch: to whom, its dedupe key, its template context."""
+
+    member: Member
+    dedupe_key: str
+    context: Mapping[str, ContextValue] | None = None
+
+
 def _member_fields(member: Member, club_name: str) -> dict[str, str]:
     return {
         "first_name": member.first_name,
@@ -150,52 +159,102 @@ class MessagingService:
         exempt_from_caps: bool = False,
     ) -> Message:
         """Queue one logical message (once per `dedupe_key`) through the contact policy."""
+        [row] = await self.queue_many(
+            session,
+            [Recipient(member, dedupe_key, context)],
+            template=template,
+            category=category,
+            as_of=as_of,
+            channel=channel,
+            exempt_from_caps=exempt_from_caps,
+        )
+        return row
+
+    async def queue_many(
+        self,
+        session: AsyncSession,
+        recipients: Sequence[Recipient],
+        *,
+        template: str,
+        category: Category | str,
+        as_of: datetime,
+        channel: Channel | str | None = None,
+        exempt_from_caps: bool = False,
+    ) -> list[Message]:
+        """`queue` for many members at once (campaigns, playbook runs): the policy inputs
+        and existing dedupe keys are read set-wise, a fixed number of queries per call.
+        Returns one row per recipient, in order; a repeated dedupe key yields its first
+        row. Members earlier in the batch count toward the caps of later ones."""
         category = Category(category)
         tpl = self.template(template, category)
-        if not 1 <= len(dedupe_key) <= 200:
-            raise RuleViolation("dedupe_key must be 1-200 characters.", code="invalid_dedupe_key")
-        existing = await repository.by_dedupe_key(session, dedupe_key)
-        if existing is not None:
-            return existing
-
-        subject = (await contact_policy_service.subjects(session, [member.id], as_of))[member.id]
+        chosen_channel: Channel | None = None
         if channel is not None:
-            chosen = Channel(channel)
-            if chosen not in MESSAGE_CHANNELS:
+            chosen_channel = Channel(channel)
+            if chosen_channel not in MESSAGE_CHANNELS:
                 raise RuleViolation("Messages go by sms or email.", code="invalid_channel")
-            decision = subject.decide(
-                ContactRequest(chosen, category, template, exempt_from_caps), as_of
-            )
-        else:
-            chosen, decision = self._choose_channel(
-                subject, category, template, exempt_from_caps, as_of
-            )
-        try:
-            rendered = tpl.render(
-                chosen, member=_member_fields(member, subject.club.name), context=context
-            )
-        except TemplateError as exc:
-            raise RuleViolation(str(exc), code="template_error") from exc
-
-        address = (member.phone if chosen is Channel.SMS else member.email) or ""
-        message = Message(
-            club_id=member.club_id,
-            member_id=member.id,
-            channel=chosen.value,
-            template=template,
-            category=category.value,
-            subject=rendered.subject,
-            body=rendered.body,
-            to_address=address,
-            exempt_from_caps=exempt_from_caps,
-            attempts=0,
-            dedupe_key=dedupe_key,
-            created_at=as_of,
-            updated_at=as_of,
+        for r in recipients:
+            if not 1 <= len(r.dedupe_key) <= 200:
+                raise RuleViolation(
+                    "dedupe_key must be 1-200 characters.", code="invalid_dedupe_key"
+                )
+        rows: dict[str, Message] = await repository.by_dedupe_keys(
+            session, [r.dedupe_key for r in recipients]
         )
-        self._apply(message, decision, as_of)
-        row, _created = await repository.add_unique(session, message)
-        return row
+        todo: list[Recipient] = []
+        seen = set(rows)
+        for r in recipients:
+            if r.dedupe_key not in seen:
+                seen.add(r.dedupe_key)
+                todo.append(r)
+        subjects = await contact_policy_service.subjects(
+            session, [r.member.id for r in todo], as_of
+        )
+        fresh: list[Message] = []
+        for r in todo:
+            subject = subjects[r.member.id]
+            if chosen_channel is not None:
+                chosen = chosen_channel
+                decision = subject.decide(
+                    ContactRequest(chosen, category, template, exempt_from_caps), as_of
+                )
+            else:
+                chosen, decision = self._choose_channel(
+                    subject, category, template, exempt_from_caps, as_of
+                )
+            try:
+                rendered = tpl.render(
+                    chosen, member=_member_fields(r.member, subject.club.name), context=r.context
+                )
+            except TemplateError as exc:
+                raise RuleViolation(str(exc), code="template_error") from exc
+            address = (r.member.phone if chosen is Channel.SMS else r.member.email) or ""
+            message = Message(
+                club_id=r.member.club_id,
+                member_id=r.member.id,
+                channel=chosen.value,
+                template=template,
+                category=category.value,
+                subject=rendered.subject,
+                body=rendered.body,
+                to_address=address,
+                exempt_from_caps=exempt_from_caps,
+                attempts=0,
+                dedupe_key=r.dedupe_key,
+                created_at=as_of,
+                updated_at=as_of,
+            )
+            self._apply(message, decision, as_of)
+            request = ContactRequest(chosen, category, template, exempt_from_caps)
+            if message.status == "queued" and counts_toward_caps(request):
+                # Queued counts as "now" against this member's next message in the batch.
+                facts = dataclasses.replace(
+                    subject.facts, recent_messages=(*subject.facts.recent_messages, as_of)
+                )
+                subjects[r.member.id] = dataclasses.replace(subject, facts=facts)
+            fresh.append(message)
+        for message in await repository.add_all_unique(session, fresh):
+            rows[message.dedupe_key] = message
+        return [rows[r.dedupe_key] for r in recipients]
 
     @staticmethod
     def _apply(message: Message, decision: Decision, due: datetime) -> None:

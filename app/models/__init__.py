@@ -3,6 +3,7 @@
 from app.core.models import Base
 from app.models.api_token import ApiToken
 from app.models.audit_entry import AuditEntry
+from app.models.campaign import Campaign, CampaignRecipient
 from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
@@ -15,6 +16,7 @@ from app.models.meeting import Meeting
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
+from app.models.onboarding import Onboarding, OnboardingItem, VisitPlanSlot, WellnessTest
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
 from app.models.referral import Referral
@@ -27,6 +29,8 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
     "Checkin",
     "Club",
     "ClubDayRun",
@@ -43,14 +47,18 @@ __all__ = [
     "MemberNote",
     "Membership",
     "Message",
+    "Onboarding",
+    "OnboardingItem",
     "Plan",
     "Promotion",
     "PromotionUse",
     "Referral",
     "RiskAssessment",
     "Staff",
+    "VisitPlanSlot",
     "WebhookDelivery",
     "WebhookSubscription",
+    "WellnessTest",
     "WorkingHours",
     "WorkingHoursException",
     "staff_clubs",

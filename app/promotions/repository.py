@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import Select, case, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.models import Club, Membership, Plan, Promotion, PromotionUse
+from app.models import Club, Member, Membership, Plan, Promotion, PromotionUse
 from app.promotions.pricing import Usage
 
 
@@ -175,3 +175,34 @@ async def uses_of_member(
         .order_by(PromotionUse.used_at, PromotionUse.id)
     )
     return [(use, name) for use, name in (await session.execute(stmt)).all()]
+
+
+def eligible_member_ids(promotion: Promotion, today: date) -> Select[Any]:
+    """Members of the promotion's club for whom the member-dependent checks of the pricing
+    engine pass on club-local `today` (set-based, for campaign segments): the per-member
+    limit, and for renewal-only promotions a renewable membership (neither cancelled nor
+    renewed, not expired) that ends at least `early_renewal_days` after today."""
+    stmt = select(Member.id).where(Member.club_id == promotion.club_id)
+    if promotion.max_uses_per_member is not None:
+        uses = (
+            select(func.count())
+            .select_from(PromotionUse)
+            .where(PromotionUse.promotion_id == promotion.id, PromotionUse.member_id == Member.id)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(uses < promotion.max_uses_per_member)
+    if promotion.kind == "renewal":
+        successor = aliased(Membership)
+        renewable = [
+            Membership.member_id == Member.id,
+            Membership.club_id == promotion.club_id,
+            Membership.cancelled_at.is_(None),
+            Membership.end_date >= today + timedelta(days=promotion.early_renewal_days or 0),
+            ~exists(select(successor.id).where(successor.renews_id == Membership.id)),
+        ]
+        stmt = stmt.where(exists().where(*renewable))
+    return stmt
+
+
+def no_members() -> Select[Any]:
+    return select(Member.id).where(false())

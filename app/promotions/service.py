@@ -9,9 +9,11 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit_service
@@ -406,6 +408,41 @@ class PromotionService:
             best_renewal=_summary(best_renewal, plan.price) if current is not None else None,
         )
 
+    # --- campaigns ----------------------------------------------------------------------
+
+    async def audience(
+        self,
+        session: AsyncSession,
+        actor: Principal | None,
+        promotion_id: uuid.UUID,
+        *,
+        club_id: uuid.UUID,
+        today: date,
+    ) -> Audience:
+        """Who may use the promotion as of club-local `today`, set-based (for campaign
+        segments): the member-dependent checks of the pricing engine as a query of member
+        ids, or no one with the reason when the promotion itself is over (expired,
+        switched off, used up). One that has not started yet may still be announced."""
+        promotion = await repository.get(session, promotion_id)
+        if (
+            promotion is None
+            or promotion.club_id != club_id
+            or (actor is not None and not actor.sees_club(promotion.club_id))
+        ):
+            raise NotFound("Promotion not found.", code="promotion_not_found")
+        reason: pricing.Reason | None = None
+        if promotion.valid_until < today:
+            reason = pricing.Reason.EXPIRED
+        elif not promotion.active:
+            reason = pricing.Reason.INACTIVE
+        elif promotion.max_uses is not None:
+            used = (await repository.use_counts(session, [promotion.id])).get(promotion.id, 0)
+            if used >= promotion.max_uses:
+                reason = pricing.Reason.USED_UP
+        if reason is not None:
+            return Audience(promotion, repository.no_members(), reason)
+        return Audience(promotion, repository.eligible_member_ids(promotion, today), None)
+
     async def renewal_candidate(self, session: AsyncSession, member: Member) -> Membership | None:
         """The membership a renewal of `member` renews by default: the latest one that is
         neither cancelled nor already renewed."""
@@ -424,6 +461,16 @@ class PromotionService:
                 "A cancelled membership cannot be renewed.", code="membership_not_active"
             )
         return membership
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A promotion's possible users: `member_ids` is a query of member ids; `closed` says
+    why nobody may use it any more (then the query is empty)."""
+
+    promotion: Promotion
+    member_ids: Select[Any]
+    closed: pricing.Reason | None
 
 
 def _with_uses(promotion: Promotion, uses: int) -> dict[str, Any]:

@@ -41,7 +41,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.types import UTCDateTime
-from app.models import Checkin, Club, Freeze, Meeting, Member, Membership, RiskAssessment
+from app.models import (
+    Checkin,
+    Club,
+    Freeze,
+    Meeting,
+    Member,
+    Membership,
+    RiskAssessment,
+    VisitPlanSlot,
+)
 from app.models.meeting import OPEN as OPEN_MEETING
 from app.models.meeting import MeetingPurpose
 
@@ -61,6 +70,7 @@ class ScanWindow:
     eight_weeks_start_at: datetime  # start of today - 55
     baseline_start_at: datetime  # start of today - 83
     recent_start_at: datetime  # start of today - 27
+    two_weeks_start_at: datetime  # start of today - 13 (against the visit plan)
     # (tenure start date, its local midnight, the local midnight 21 days later) for
     # every tenure start recent enough for the first-3-weeks count to matter.
     early_bounds: Sequence[tuple[date, datetime, datetime]]  # never empty
@@ -122,6 +132,17 @@ def feature_query(w: ScanWindow) -> Select[Any]:
     )
     visits = _visits(w)
     early = _early_visits(w, live)
+    # The visit plan agreed at onboarding: days a week with a slot, and when it was saved.
+    plans = (
+        select(
+            VisitPlanSlot.member_id,
+            func.count(func.distinct(VisitPlanSlot.weekday)).label("planned_per_week"),
+            func.max(VisitPlanSlot.updated_at).label("planned_at"),
+        )
+        .where(VisitPlanSlot.club_id == w.club_id)
+        .group_by(VisitPlanSlot.member_id)
+        .cte("visit_plans")
+    )
     freezes = (
         select(
             Membership.member_id,
@@ -173,6 +194,9 @@ def feature_query(w: ScanWindow) -> Select[Any]:
             func.coalesce(visits.c.visits_baseline, 0).label("visits_baseline"),
             func.coalesce(visits.c.visits_8_weeks, 0).label("visits_8_weeks"),
             func.coalesce(early.c.visits_early, 0).label("visits_early"),
+            func.coalesce(visits.c.visits_2_weeks, 0).label("visits_2_weeks"),
+            plans.c.planned_per_week,
+            plans.c.planned_at,
             freezes.c.frozen,
             type_coerce(renewed, Boolean).label("renewed"),
             type_coerce(_renewal_booked(w, live), Boolean).label("renewal_booked"),
@@ -188,6 +212,7 @@ def feature_query(w: ScanWindow) -> Select[Any]:
         .outerjoin(cur, and_(cur.member_id == live.c.member_id, cur.scan_date == today))
         .outerjoin(visits, visits.c.member_id == live.c.member_id)
         .outerjoin(early, early.c.member_id == live.c.member_id)
+        .outerjoin(plans, plans.c.member_id == live.c.member_id)
     )
 
 
@@ -206,6 +231,7 @@ def _visits(w: ScanWindow) -> Any:
             .filter(at >= w.baseline_start_at, at < w.recent_start_at)
             .label("visits_baseline"),
             func.count().filter(at >= w.eight_weeks_start_at).label("visits_8_weeks"),
+            func.count().filter(at >= w.two_weeks_start_at).label("visits_2_weeks"),
         )
         .where(Checkin.club_id == w.club_id, at >= w.window_start_at, at < w.cutoff)
         .group_by(Checkin.member_id)
@@ -376,6 +402,13 @@ def risk_list(
     elif suppressed is not None:
         stmt = stmt.where(RiskAssessment.suppressed == suppressed)
     return stmt
+
+
+def members_at_levels(club_id: uuid.UUID, levels: Sequence[str]) -> Select[Any]:
+    """Ids of the club's members whose latest assessment (the club's latest scan day)
+    is at one of `levels`, for set-based segments."""
+    latest = latest_assessments(frozenset({club_id})).subquery("latest_risk")
+    return select(latest.c.member_id).where(latest.c.level.in_(list(levels)))
 
 
 async def member_history(

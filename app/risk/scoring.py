@@ -37,6 +37,13 @@ term with no renewal adds `TERM_EVIDENCE_30` / `TERM_EVIDENCE_14` (1.0 / 1.7) on
 The score is `100 * (1 - exp(-evidence / SCORE_SCALE))`, with `SCORE_SCALE` chosen so
 that the 5% gap (evidence 3) lands exactly on 60.
 
+A member's **visit plan** (agreed at onboarding: the days a week they mean to come) is
+the yardstick for 13 weeks after it was agreed. It is their baseline before they have a
+history (the usual rate is shrunk towards the plan instead of the club median), and a
+fourth test, **plan**, compares the last 2 weeks with it: p = P(X <= visits | Poisson(
+planned rate * exposure)), speaking only when at most half the planned visits were made
+("planned 3 visits a week, made 1 in the last 2 weeks").
+
 Levels: `ok` < 40 <= `watch` < 60 <= `at_risk`; `lapsed` when the gap alone is below
 0.1% and at least 3 weeks long, or for a sleeper (at most 1 visit in the last 8 unfrozen
 weeks; score capped at 50 so sleepers sit below everyone at risk now).
@@ -61,6 +68,10 @@ NEW_MEMBER_DAYS = 14  # onboarding owns the first 14 days
 SLEEPER_DAYS = 56  # "almost never came in the last 8 weeks"
 SLEEPER_MAX_VISITS = 1
 TERM_WATCH_DAYS = 30  # term ends within 30 days, no renewal
+PLAN_DAYS = 14  # "the last 2 weeks" against the visit plan
+PLAN_FRESH_DAYS = 91  # a visit plan is the yardstick for 13 weeks after it was agreed
+PLAN_MIN_EXPOSURE_DAYS = 7  # the plan test needs a week the member could have come
+PLAN_MAX_SHARE = 0.5  # ... and speaks when at most half the planned visits were made
 
 # --- the model ------------------------------------------------------------------------
 PRIOR_DAYS = 28.0  # weight of the club median in the usual-rate estimate, in days
@@ -128,6 +139,9 @@ class MemberFeatures:
     do_not_contact: bool = False
     renewed: bool = False
     renewal_booked: bool = False
+    visits_2_weeks: int = 0  # visits in the last 2 weeks (today - 13 .. today)
+    planned_per_week: int | None = None  # days a week in the member's visit plan
+    plan_since: date | None = None  # local date the visit plan was last saved
 
     @property
     def window_start(self) -> date:
@@ -137,6 +151,16 @@ class MemberFeatures:
     def history_start(self) -> date:
         """First day that counts: the window start or the tenure start, if later."""
         return max(self.window_start, self.tenure_start)
+
+    @property
+    def fresh_plan(self) -> int | None:
+        """Planned visits a week while the plan is the yardstick (13 weeks after it was
+        agreed), else None."""
+        if not self.planned_per_week or self.plan_since is None:
+            return None
+        if not 0 <= (self.today - self.plan_since).days < PLAN_FRESH_DAYS:
+            return None
+        return self.planned_per_week
 
     @property
     def tenure_days(self) -> int:
@@ -232,7 +256,7 @@ def shortfall_evidence(observed: int, expected: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    kind: str  # gap | drop | early | term | sleeper
+    kind: str  # gap | drop | early | plan | term | sleeper
     evidence: float
     reason: str
 
@@ -273,7 +297,9 @@ def usual_interval_phrase(rate_per_week: float) -> str:
     return f"usually every {weeks} weeks"
 
 
-def _gap_signal(f: MemberFeatures, rate_day: float) -> tuple[Signal, float]:
+def _gap_signal(
+    f: MemberFeatures, rate_day: float, basis: str | None = None
+) -> tuple[Signal, float]:
     gap = f.gap_days
     evidence = rate_day * gap  # -ln exp(-rate * g)
     p = math.exp(-evidence)
@@ -288,7 +314,7 @@ def _gap_signal(f: MemberFeatures, rate_day: float) -> tuple[Signal, float]:
         frozen = f.frozen_days(f.last_visit + timedelta(days=1), f.today)
         if frozen:
             head += f" (not counting {frozen} frozen)"
-    reason = f"{head}; {usual_interval_phrase(7.0 * rate_day)}"
+    reason = f"{head}; {basis or usual_interval_phrase(7.0 * rate_day)}"
     return Signal("gap", evidence, reason), p
 
 
@@ -333,6 +359,29 @@ def _early_signal(f: MemberFeatures, prior: ClubPrior) -> Signal | None:
         return None
     visits = "no visits" if f.visits_early == 0 else _plural(f.visits_early, "visit")
     return Signal("early", evidence, f"{visits} in the first 3 weeks")
+
+
+def _plan_signal(f: MemberFeatures) -> Signal | None:
+    """The last 2 weeks against a fresh visit plan in force all that time."""
+    planned = f.fresh_plan
+    first = f.today - timedelta(days=PLAN_DAYS - 1)
+    if planned is None or f.plan_since is None or f.plan_since > first:
+        return None
+    days = f.exposure(first, f.today)
+    if days < PLAN_MIN_EXPOSURE_DAYS:
+        return None
+    expected = planned * days / 7.0
+    if f.visits_2_weeks > PLAN_MAX_SHARE * expected:
+        return None
+    evidence = shortfall_evidence(f.visits_2_weeks, expected)
+    if evidence <= 0.0:
+        return None
+    made = "none" if f.visits_2_weeks == 0 else str(f.visits_2_weeks)
+    return Signal(
+        "plan",
+        evidence,
+        f"planned {_plural(planned, 'visit')} a week, made {made} in the last 2 weeks",
+    )
 
 
 def _term_signal(f: MemberFeatures) -> Signal | None:
@@ -392,10 +441,17 @@ def assess(f: MemberFeatures, prior: ClubPrior) -> Assessment:
     history_visits = f.visits_window if f.last_visit is not None else 0
     if f.last_visit is None:
         history_days = 0
-    rate_day = shrunk_rate_per_day(history_visits, history_days, prior)
+    # A fresh visit plan is the member's own baseline before they have a history.
+    planned = f.fresh_plan
+    own_prior = ClubPrior(float(planned), 0) if planned else prior
+    rate_day = shrunk_rate_per_day(history_visits, history_days, own_prior)
+    basis = None
+    if planned and history_days < PRIOR_DAYS:
+        basis = f"planned {_plural(planned, 'visit')} a week"
 
-    gap, p_gap = _gap_signal(f, rate_day)
-    attendance = [s for s in (gap, _drop_signal(f, prior), _early_signal(f, prior)) if s]
+    gap, p_gap = _gap_signal(f, rate_day, basis)
+    tests = (gap, _drop_signal(f, prior), _early_signal(f, prior), _plan_signal(f))
+    attendance = [s for s in tests if s]
     evidence = combine([s.evidence for s in attendance])
     term = _term_signal(f)
     total = evidence + (term.evidence if term else 0.0)

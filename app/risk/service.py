@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Principal
@@ -31,6 +33,7 @@ from app.risk.scoring import (
     EARLY_DAYS,
     EARLY_UNTIL_DAYS,
     LEVEL_RANK,
+    PLAN_DAYS,
     RECENT_DAYS,
     SLEEPER_DAYS,
     WINDOW_DAYS,
@@ -70,6 +73,7 @@ def scan_window(club_id: uuid.UUID, tz: str, scan_date: date, as_of: datetime) -
         eight_weeks_start_at=midnight(SLEEPER_DAYS - 1),
         baseline_start_at=midnight(RECENT_DAYS + BASELINE_DAYS - 1),
         recent_start_at=midnight(RECENT_DAYS - 1),
+        two_weeks_start_at=midnight(PLAN_DAYS - 1),
         early_bounds=early,
     )
 
@@ -102,6 +106,9 @@ def features_from_row(row: Any, tz: str, today: date) -> MemberFeatures:
         do_not_contact=bool(row.do_not_contact),
         renewed=bool(row.renewed),
         renewal_booked=bool(row.renewal_booked),
+        visits_2_weeks=int(row.visits_2_weeks),
+        planned_per_week=int(row.planned_per_week) if row.planned_per_week else None,
+        plan_since=local_date(tz, row.planned_at) if row.planned_at else None,
     )
 
 
@@ -271,6 +278,11 @@ class RiskService:
         return await paginate(
             session, stmt, keys, page, scope="risk", key_of=lambda r: [r.score, r.member_id]
         )
+
+    def members_at_levels(self, club_id: uuid.UUID, levels: Sequence[Level]) -> Select[Any]:
+        """A query of the ids of the club's members whose latest assessment is at one of
+        `levels` (suppressed ones included), for campaign segments."""
+        return repository.members_at_levels(club_id, [lv.value for lv in levels])
 
     async def history(
         self, session: AsyncSession, member: Member, *, days: int
