@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import TAGS, api_router
@@ -63,6 +64,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (snake_case) as its OpenAPI operationId.
+
+    FastAPI's default glues the path and method onto it (`create_club_api_v1_clubs_post`),
+    which generated clients turn into unreadable method names and which changes whenever a
+    path does. Function names are unique across the API (tests/test_openapi.py holds that),
+    so a client gets `api.clubs.create_club` and keeps it.
+    """
+    return route.name
+
+
 async def startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     db: Database = app.state.db
@@ -109,6 +121,7 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.owns_db = db is None
