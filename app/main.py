@@ -75,6 +75,72 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# OpenAPI links: how one operation's answer feeds the next, so clients (and schemathesis'
+# stateful runs) can follow the main flows. (method, path, status) -> {name: link}.
+LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("post", "/api/v1/clubs", "201"): {
+        "AddMember": {
+            "operationId": "create_member",
+            "requestBody": {"club_id": "$response.body#/id"},
+            "description": "Add a member to the new club.",
+        },
+        "AddPlan": {
+            "operationId": "create_plan",
+            "requestBody": {"club_id": "$response.body#/id"},
+            "description": "Add a plan the new club sells.",
+        },
+    },
+    ("post", "/api/v1/members", "201"): {
+        "GetMember": {
+            "operationId": "get_member",
+            "parameters": {"member_id": "$response.body#/id"},
+        },
+        "SellMembership": {
+            "operationId": "create_membership",
+            "requestBody": {"member_id": "$response.body#/id"},
+            "description": "Sell the new member a membership (plan_id and start_date to add).",
+        },
+    },
+    ("post", "/api/v1/memberships", "201"): {
+        "GetMembership": {
+            "operationId": "get_membership",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+        "FreezeMembership": {
+            "operationId": "create_freeze",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+        "RenewMembership": {
+            "operationId": "renew_membership",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+    },
+    ("post", "/api/v1/memberships/{membership_id}/freezes", "201"): {
+        "GetFreeze": {
+            "operationId": "get_freeze",
+            "parameters": {
+                "membership_id": "$response.body#/membership_id",
+                "freeze_id": "$response.body#/id",
+            },
+        },
+    },
+    ("post", "/api/v1/memberships/{membership_id}/renewals", "201"): {
+        "GetRenewedMembership": {
+            "operationId": "get_membership",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+    },
+}
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Attach LINKS to the responses they start from (skipping routes not mounted)."""
+    for (method, path, status), links in LINKS.items():
+        response = schema["paths"].get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is not None:
+            response["links"] = links
+
+
 async def startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     db: Database = app.state.db
@@ -161,6 +227,7 @@ def create_app(
             tags=app.openapi_tags,
         )
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 

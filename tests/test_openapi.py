@@ -38,3 +38,27 @@ class TestOperationIds:
         assert ids[("post", "/api/v1/clubs")] == "create_club"
         assert ids[("get", "/api/v1/clubs")] == "list_clubs"
         assert ids[("post", "/api/v1/memberships/{membership_id}/renewals")] == "renew_membership"
+
+
+class TestLinks:
+    def test_main_flows_are_linked_to_operations_that_exist(self) -> None:
+        ops = {(m, p): op for m, p, op in _operations()}
+        ids = {op["operationId"] for op in ops.values()}
+        targets: dict[tuple[str, str], set[str]] = {}
+        for (method, path), op in ops.items():
+            for response in op["responses"].values():
+                for link in response.get("links", {}).values():
+                    assert link["operationId"] in ids, link
+                    targets.setdefault((method, path), set()).add(link["operationId"])
+        assert "create_member" in targets[("post", "/api/v1/clubs")]
+        assert "create_membership" in targets[("post", "/api/v1/members")]
+        assert {"create_freeze", "renew_membership"} <= targets[("post", "/api/v1/memberships")]
+
+    def test_link_parameters_name_real_parameters_of_their_target(self) -> None:
+        by_id = {op["operationId"]: op for _, _, op in _operations()}
+        for _, _, op in _operations():
+            for response in op["responses"].values():
+                for link in response.get("links", {}).values():
+                    target = by_id[link["operationId"]]
+                    names = {p["name"] for p in target.get("parameters", [])}
+                    assert set(link.get("parameters", {})) <= names, link
