@@ -20,6 +20,7 @@ from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
 from app.renewals.router import router as renewals_router
+from app.risk.router import router as risk_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
 
@@ -87,6 +88,11 @@ TAGS: list[dict[str, Any]] = [
         "description": "May this member enter now? Allow or deny with the reason, in the "
         "club's local time.",
     },
+    {
+        "name": "Risk",
+        "description": "Lapse risk: each member judged against their own habit, with the "
+        "reasons in plain words; suppressed members and sleepers listed with why.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -107,4 +113,5 @@ api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(checkins_router, tags=["Check-ins"])
 api_router.include_router(access_router, tags=["Access"])
+api_router.include_router(risk_router, tags=["Risk"])
 api_router.include_router(jobs_router, tags=["Jobs"])

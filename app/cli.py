@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -390,6 +391,53 @@ def import_checkins(
         typer.echo(f"  ... and {report.rejected_count - 20:,} more")
     if report.rejected_count:
         raise typer.Exit(1)
+
+
+async def _scan(club_id: uuid.UUID | None, as_of: datetime | None) -> dict[str, int]:
+    from app.core.clock import utcnow
+    from app.db import Database
+    from app.risk.jobs import run_scan
+
+    await _require_migrated()
+    db = Database.from_settings(get_settings())
+    try:
+        counts = await run_scan(db, as_of or utcnow(), club_id=club_id)
+        return counts.as_dict()
+    finally:
+        await db.dispose()
+
+
+@cli.command()
+def scan(
+    club: Annotated[
+        str | None, typer.Option(help="Only this club id; default: every club.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Scan as if it were this instant (ISO 8601 with offset)."),
+    ] = None,
+) -> None:
+    """Run the lapse scan now: every active club (or --club) for its current local day.
+    Scanning the same day again replaces that day's assessments."""
+    from app.errors import AppError
+
+    club_id = at = None
+    try:
+        club_id = uuid.UUID(club) if club else None
+    except ValueError:
+        _fail("--club must be a club id (UUID)", 2)
+    if as_of:
+        try:
+            at = datetime.fromisoformat(as_of)
+        except ValueError:
+            _fail("--as-of must be an ISO 8601 instant, e.g. 2026-03-10T05:00:00+03:00", 2)
+        if at is None or at.tzinfo is None:
+            _fail("--as-of needs a UTC offset, e.g. 2026-03-10T05:00:00+03:00", 2)
+    try:
+        counts = asyncio.run(_scan(club_id, at))
+    except AppError as exc:
+        _fail(exc.detail, 2)
+    typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
 
 def main() -> None:

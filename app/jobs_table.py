@@ -9,6 +9,7 @@ from app.events.jobs import event_retention
 from app.jobs.housekeeping import housekeeping
 from app.memberships.jobs import freeze_events
 from app.messaging.jobs import messages
+from app.risk.jobs import SCAN_LOCAL_HOUR, lapse_scan
 from app.scheduler import JOBS, JobSpec, register
 from app.webhooks.jobs import webhooks
 
@@ -62,5 +63,15 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(hours=1),
             description="Purge events (and their webhook deliveries) older than "
             "CLUB_RENEWAL_EVENTS_RETENTION_DAYS.",
+        )
+    )
+    register(
+        JobSpec(
+            name="lapse_scan",
+            func=lapse_scan,
+            trigger=IntervalTrigger(hours=1),
+            description=f"Lapse scan: every club once per local day from {SCAN_LOCAL_HOUR:02d}:00 "
+            "(DST-correct, catches up a missed day); scores members, keeps history, "
+            "emits member.at_risk.",
         )
     )

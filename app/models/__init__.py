@@ -15,6 +15,7 @@ from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
+from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
 
@@ -39,6 +40,7 @@ __all__ = [
     "Plan",
     "Promotion",
     "PromotionUse",
+    "RiskAssessment",
     "Staff",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -1,0 +1,1 @@
+"""Lapse risk: the scan, the score, the assessments and the risk list."""

@@ -1,0 +1,1 @@
+"""Benchmarks and quality harnesses (not shipped in the wheel)."""
