@@ -42,6 +42,7 @@ from app.plans.service import plan_service
 from app.promotions.pricing import PromotionKind
 from app.promotions.schemas import PromotionCreate
 from app.promotions.service import promotion_service
+from app.risk.service import risk_service
 from app.staff.schemas import StaffCreate
 from app.staff.service import staff_service
 
@@ -88,6 +89,8 @@ class DemoResult:
     habits: dict[str, int] = field(default_factory=dict)
     freezes: int = 0
     checkins: int = 0
+    assessed: int = 0
+    risk_levels: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         def counts(d: dict[str, int]) -> str:
@@ -97,7 +100,8 @@ class DemoResult:
             f"Demo club {self.club_id} ({CLUB_NAME}, {TIMEZONE}, RUB): "
             f"{self.plans} plans, {self.promotions} promotions, {len(self.staff)} staff, "
             f"{self.members} members ({counts(self.habits)}); memberships: "
-            f"{counts(self.memberships)}; {self.freezes} freezes; {self.checkins:,} check-ins."
+            f"{counts(self.memberships)}; {self.freezes} freezes; {self.checkins:,} check-ins; "
+            f"lapse scan of {self.assessed} members: {counts(self.risk_levels)}."
         )
 
 
@@ -347,6 +351,12 @@ async def build(
             chunk_rows=CHECKIN_CHUNK_ROWS,
         )
         result.checkins = report.accepted
+
+        # Today's lapse scan, so the risk list (the callers' list) is there from the start.
+        (to_scan,) = await risk_service.clubs_to_scan(s, as_of, club_id=club.id)
+        scanned = await risk_service.scan_club(s, to_scan, as_of=as_of)
+        result.assessed = scanned.members
+        result.risk_levels = {k: v for k, v in scanned.levels.items() if v}
     return result
 
 

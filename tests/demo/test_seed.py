@@ -14,7 +14,7 @@ from app.core.timezones import local_date
 from app.db import Database
 from app.demo.seed import TIMEZONE, DemoRefused, DemoResult, build
 from app.main import create_app
-from app.models import ApiToken, Checkin, Freeze, Member, Membership
+from app.models import ApiToken, Checkin, Freeze, Member, Membership, RiskAssessment
 from tests.fixtures.factories import bearer
 
 AS_OF = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
@@ -52,6 +52,16 @@ class TestBuild:
         assert AS_OF - first.replace(tzinfo=UTC) > timedelta(days=300)
         assert last.replace(tzinfo=UTC) <= AS_OF
         assert set(result.habits) == {"steady", "lapsing", "sleeper"}
+
+    async def test_todays_lapse_scan_has_run_and_finds_members_at_risk(
+        self, isolated_db: Database
+    ) -> None:
+        result = await _built(isolated_db, members=120)
+        async with isolated_db.sessionmaker() as s:
+            assessed = await s.scalar(select(func.count()).select_from(RiskAssessment))
+        assert assessed == result.assessed > 50
+        assert result.risk_levels.get("ok", 0) > 0
+        assert result.risk_levels.get("at_risk", 0) + result.risk_levels.get("lapsed", 0) > 0
 
     async def test_memberships_span_the_renewal_window_expiry_and_freezes(
         self, isolated_db: Database
