@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +35,7 @@ from app.memberships.freeze_service import freeze_service
 from app.memberships.schemas import FreezeCreate, MembershipCreate
 from app.memberships.service import membership_service
 from app.memberships.terms import anniversary
-from app.models import Club
+from app.models import Club, Plan, Staff
 from app.plans.schemas import AccessWindow, FreezePolicy, PlanCreate
 from app.plans.service import plan_service
 from app.promotions.pricing import PromotionKind
@@ -120,7 +119,7 @@ async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(Club))
 
 
-async def _principal(session: AsyncSession, staff: Any, as_of: datetime) -> tuple[Principal, str]:
+async def _principal(session: AsyncSession, staff: Staff, as_of: datetime) -> tuple[Principal, str]:
     _, raw = await auth_service.issue_staff_token(
         session, None, staff, name=f"demo token for {staff.name}", scopes=None
     )
@@ -383,7 +382,7 @@ async def _sell(
     manager: Principal,
     rng: random.Random,
     member_id: uuid.UUID,
-    plan: Any,
+    plan: Plan,
     habit: Habit,
     term: Term,
     today: date,
@@ -392,6 +391,7 @@ async def _sell(
     sold_by: uuid.UUID | None,
 ) -> _Schedule:
     months = plan.duration_months
+    assert months is not None  # the demo's plans all run in months
     if term is Term.ENDING_SOON:
         start = _months_before(today + timedelta(days=rng.randint(1, 30)), months)
     elif term is Term.EXPIRED:
