@@ -12,6 +12,7 @@ from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
 from app.jobs.router import router as jobs_router
+from app.meetings.router import router as meetings_router
 from app.member_value.router import router as member_value_router
 from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
@@ -23,6 +24,7 @@ from app.renewals.router import router as renewals_router
 from app.risk.router import router as risk_router
 from app.staff.router import router as staff_router
 from app.webhooks.router import router as webhooks_router
+from app.working_hours.router import router as working_hours_router
 
 API_PREFIX = "/api/v1"
 
@@ -93,6 +95,12 @@ TAGS: list[dict[str, Any]] = [
         "description": "Lapse risk: each member judged against their own habit, with the "
         "reasons in plain words; suppressed members and sleepers listed with why.",
     },
+    {
+        "name": "Meetings",
+        "description": "In-club meetings (renewal, plan change, feedback, onboarding): "
+        "consultants' working hours, free slots, booking without double booking, "
+        "rescheduling, attendance, outcomes, and each consultant's calendar feed (.ics).",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
@@ -108,6 +116,8 @@ api_router.include_router(renewals_router, tags=["Memberships"])
 api_router.include_router(promotions_router, tags=["Promotions"])
 api_router.include_router(quotes_router, tags=["Quotes"])
 api_router.include_router(member_value_router, tags=["Members"])
+api_router.include_router(meetings_router, tags=["Meetings"])
+api_router.include_router(working_hours_router, tags=["Meetings"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])

@@ -7,6 +7,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from app.config import get_settings
 from app.events.jobs import event_retention
 from app.jobs.housekeeping import housekeeping
+from app.meetings.jobs import meeting_reminders
 from app.memberships.jobs import freeze_events
 from app.messaging.jobs import messages
 from app.risk.jobs import SCAN_LOCAL_HOUR, lapse_scan
@@ -73,5 +74,16 @@ def load_jobs() -> None:
             description=f"Lapse scan: every club once per local day from {SCAN_LOCAL_HOUR:02d}:00 "
             "(DST-correct, catches up a missed day); scores members, keeps history, "
             "emits member.at_risk.",
+        )
+    )
+    register(
+        JobSpec(
+            name="meeting_reminders",
+            func=meeting_reminders,
+            # From 10:00 club-local each club's next-day meetings are reminded; frequent
+            # runs catch meetings booked or moved later that day (each reminded once).
+            trigger=IntervalTrigger(minutes=15),
+            description="The day before (club-local, from 10:00), queue a service reminder "
+            "of each meeting in the member's channel, outside the caps, once per start time.",
         )
     )

@@ -10,6 +10,7 @@ from app.models.event import Event
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
+from app.models.meeting import Meeting
 from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
@@ -18,6 +19,7 @@ from app.models.promotion import Promotion, PromotionUse
 from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
+from app.models.working_hours import WorkingHours, WorkingHoursException
 
 __all__ = [
     "ApiToken",
@@ -33,6 +35,7 @@ __all__ = [
     "InstanceSetting",
     "JobLock",
     "JobRun",
+    "Meeting",
     "Member",
     "MemberNote",
     "Membership",
@@ -44,5 +47,7 @@ __all__ = [
     "Staff",
     "WebhookDelivery",
     "WebhookSubscription",
+    "WorkingHours",
+    "WorkingHoursException",
     "staff_clubs",
 ]

@@ -36,7 +36,11 @@ class Membership(IdMixin, TimestampMixin, Base):
     source: Mapped[str] = mapped_column(String(16))  # new | renewal | upgrade | downgrade
     # A membership is renewed at most once: the unique constraint is the guarantee.
     renews_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("memberships.id"), unique=True)
-    meeting_id: Mapped[uuid.UUID | None]  # FK added with the meetings table
+    # The meeting it was sold at (call → meeting → renewal); use_alter: meetings also
+    # refers to memberships (the outcome), so one of the two keys is added after both tables.
+    meeting_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("meetings.id", use_alter=True), index=True
+    )
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)

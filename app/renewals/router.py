@@ -18,11 +18,12 @@ router = APIRouter(route_class=AppRoute)
 Writer = Annotated[Principal, Depends(requires(Perm.MEMBERSHIPS_WRITE))]
 
 _CODES = {
-    404: "`membership_not_found`, `plan_not_found`, `promotion_not_found`",
+    404: "`membership_not_found`, `plan_not_found`, `promotion_not_found`, `meeting_not_found`",
     409: "`already_renewed` (a membership is renewed at most once), `idempotency_in_flight`",
     422: "`validation_error`, `membership_not_active` (cancelled), `plan_not_renewable`, "
     "`plan_not_available` (another club's plan), `plan_inactive`, `promotion_expired`, "
-    "`promotion_not_eligible`, `idempotency_key_reused`",
+    "`promotion_not_eligible`, `meeting_mismatch` (not this member's meeting, or cancelled "
+    "or missed), `idempotency_key_reused`",
 }
 
 

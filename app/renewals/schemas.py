@@ -43,7 +43,9 @@ class RenewalCreate(InputSchema):
         "`promotion_not_eligible` when it does not apply); omitted: the best eligible one.",
     )
     meeting_id: uuid.UUID | None = Field(
-        default=None, description="The in-club meeting at which the member renewed."
+        default=None,
+        description="The in-club meeting at which the member renewed: one of this member's "
+        "meetings, not cancelled or missed (then record its outcome `renewed`).",
     )
     special_conditions: LongText | None = Field(
         default=None, description="Anything agreed at the renewal that callers must know."

@@ -20,6 +20,7 @@ from app.core.clock import utcnow
 from app.core.timezones import local_date
 from app.errors import Conflict, NotFound, RuleViolation
 from app.events.service import emit
+from app.meetings.service import meeting_service
 from app.memberships.schemas import MembershipCreate, MembershipSource
 from app.memberships.service import MembershipView, membership_service
 from app.models import Membership, Plan
@@ -83,6 +84,9 @@ class RenewalService:
                 code="plan_not_renewable",
                 errors=[{"pointer": "/plan_id", "detail": "not the plan or a renewal target"}],
             )
+        if data.meeting_id is not None:
+            # The chain call -> meeting -> renewal: only a real meeting of this member.
+            await meeting_service.sold_at(session, actor, data.meeting_id, member_id=old.member_id)
         today = await self._today(session, actor, old, as_of)
         sale = MembershipCreate(
             member_id=old.member_id,

@@ -27,7 +27,6 @@ from sqlalchemy import (
     cast,
     column,
     exists,
-    false,
     func,
     or_,
     select,
@@ -42,7 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.core.types import UTCDateTime
-from app.models import Checkin, Club, Freeze, Member, Membership, RiskAssessment
+from app.models import Checkin, Club, Freeze, Meeting, Member, Membership, RiskAssessment
+from app.models.meeting import OPEN as OPEN_MEETING
+from app.models.meeting import MeetingPurpose
 
 PREVIOUS_LOOKBACK_DAYS = 35  # a "previous assessment" older than this does not count
 FETCH_ROWS = 2000  # feature rows per fetch from the server-side cursor
@@ -251,9 +252,19 @@ def _early_visits(w: ScanWindow, live: Any) -> Any:
 
 
 def _renewal_booked(w: ScanWindow, live: Any) -> Any:
-    """A renewal meeting booked ahead. Meetings are another domain's table; until it
-    exists a renewal is only ever "already renewed" (see `renewed`)."""
-    return false()
+    """A renewal meeting booked ahead: an open renewal meeting of the member (the
+    predicate of the partial unique index `ix_meetings_member_id_open_renewal`, so one
+    index probe) that has not started by the scan's instant; a past one nobody marked
+    attended or no-show does not count."""
+    return exists(
+        select(Meeting.id).where(
+            Meeting.member_id == live.c.member_id,
+            Meeting.club_id == w.club_id,
+            Meeting.purpose == MeetingPurpose.RENEWAL.value,
+            Meeting.status.in_([s.value for s in OPEN_MEETING]),
+            Meeting.starts_at >= w.cutoff,
+        )
+    )
 
 
 async def stream_features(

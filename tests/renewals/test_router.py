@@ -9,6 +9,7 @@ from app.models import Plan
 from tests.fixtures.desk import Desk
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_membership, make_plan
+from tests.fixtures.meetings import meeting_for
 from tests.memberships.helpers import audit, events, problem
 
 RENEWAL_FIELDS = {
@@ -28,7 +29,11 @@ RENEWAL_FIELDS = {
 
 class TestRenew:
     async def test_same_plan_starts_the_day_after_the_current_end(self, desk: Desk) -> None:
-        meeting = str(uuid.uuid4())
+        meeting = (
+            await meeting_for(
+                desk.client, desk.manager, desk.club_id, desk.member, "2026-03-10T10:00:00+03:00"
+            )
+        )["id"]
         r = await desk.renew(meeting_id=meeting)
         assert r.status_code == 201, r.text
         body = r.json()

@@ -18,6 +18,7 @@ from app.risk.service import features_from_row, scan_window
 from bench.lapse_histories import generate, reference_features
 from bench.lapse_quality import load
 from tests.fixtures.ledger import make_freeze, make_membership
+from tests.fixtures.meetings import make_meeting
 from tests.risk.conftest import AS_OF, TODAY, Cast, add_visits, days_ago, every
 
 
@@ -119,6 +120,22 @@ class TestSuppression:
         a = await cast.scan_one(m)
         assert (a.level, a.suppressed) == ("at_risk", "renewed")
         assert not any("term ends" in r for r in a.reasons)
+
+    async def test_an_upcoming_renewal_meeting_is_suppressed(self, cast: Cast) -> None:
+        m, _ = await cast.member(every(2, since=180, until=12), ends_in=12)
+        await make_meeting(cast.db, m, starts_at=AS_OF + timedelta(days=2))
+        a = await cast.scan_one(m)
+        assert (a.level, a.suppressed) == ("at_risk", "renewal_booked")
+        assert not any("term ends" in r for r in a.reasons)
+
+    async def test_only_an_open_renewal_meeting_ahead_counts_as_booked(self, cast: Cast) -> None:
+        m, _ = await cast.member(every(2, since=180), ends_in=12)
+        await make_meeting(cast.db, m, starts_at=AS_OF - timedelta(hours=1))  # stale
+        await make_meeting(cast.db, m, starts_at=AS_OF + timedelta(days=1), status="cancelled")
+        await make_meeting(cast.db, m, starts_at=AS_OF + timedelta(days=3), purpose="feedback")
+        a = await cast.scan_one(m)
+        assert (a.level, a.suppressed) == ("watch", None)
+        assert a.reasons == ["term ends in 12 days, no renewal booked"]
 
     async def test_do_not_contact_is_suppressed(self, cast: Cast) -> None:
         m, _ = await cast.member(every(2, since=180, until=12), do_not_contact=True)

@@ -1,0 +1,1 @@
+"""Meetings: in-club meetings booked by calls or at the desk, their slots and outcomes."""

@@ -1,0 +1,1 @@
+"""Working hours: when each consultant or trainer takes meetings in each club."""
