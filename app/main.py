@@ -76,7 +76,9 @@ def operation_id(route: APIRoute) -> str:
 
 
 # OpenAPI links: how one operation's answer feeds the next, so clients (and schemathesis'
-# stateful runs) can follow the main flows. (method, path, status) -> {name: link}.
+# stateful runs) can follow the main flows: club -> member -> membership -> freeze /
+# renewal, and meeting -> outcome. (method, path, status) -> {name: link}; a link whose
+# route is not mounted is skipped.
 LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("post", "/api/v1/clubs", "201"): {
         "AddMember": {
@@ -122,6 +124,21 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
                 "membership_id": "$response.body#/membership_id",
                 "freeze_id": "$response.body#/id",
             },
+        },
+    },
+    ("post", "/api/v1/meetings", "201"): {
+        "GetMeeting": {
+            "operationId": "get_meeting",
+            "parameters": {"meeting_id": "$response.body#/id"},
+        },
+        "RecordOutcome": {
+            "operationId": "record_outcome",
+            "parameters": {"meeting_id": "$response.body#/id"},
+        },
+        "RenewAtMeeting": {
+            "operationId": "create_quote",
+            "requestBody": {"member_id": "$response.body#/member_id"},
+            "description": "Price the renewal to offer at the meeting.",
         },
     },
     ("post", "/api/v1/memberships/{membership_id}/renewals", "201"): {

@@ -53,6 +53,7 @@ class TestLinks:
         assert "create_member" in targets[("post", "/api/v1/clubs")]
         assert "create_membership" in targets[("post", "/api/v1/members")]
         assert {"create_freeze", "renew_membership"} <= targets[("post", "/api/v1/memberships")]
+        assert "record_outcome" in targets[("post", "/api/v1/meetings")]
 
     def test_link_parameters_name_real_parameters_of_their_target(self) -> None:
         by_id = {op["operationId"]: op for _, _, op in _operations()}
