@@ -29,6 +29,8 @@ from app.core.clock import utcnow
 from app.core.timezones import local_date, local_to_utc
 from app.db import Database
 from app.demo import people
+from app.meetings.schemas import MeetingCreate
+from app.meetings.service import meeting_service
 from app.members.schemas import ConsentChoices, MemberCreate, PersonalDateIn
 from app.members.service import member_service
 from app.memberships.freeze_service import freeze_service
@@ -36,6 +38,7 @@ from app.memberships.schemas import FreezeCreate, MembershipCreate
 from app.memberships.service import membership_service
 from app.memberships.terms import anniversary
 from app.models import Club, Plan, Staff
+from app.models.meeting import MeetingPurpose
 from app.plans.schemas import AccessWindow, FreezePolicy, PlanCreate
 from app.plans.service import plan_service
 from app.promotions.pricing import PromotionKind
@@ -87,6 +90,7 @@ class DemoResult:
     memberships: dict[str, int] = field(default_factory=dict)
     habits: dict[str, int] = field(default_factory=dict)
     freezes: int = 0
+    meetings: int = 0
     checkins: int = 0
     assessed: int = 0
     risk_levels: dict[str, int] = field(default_factory=dict)
@@ -99,7 +103,9 @@ class DemoResult:
             f"Demo club {self.club_id} ({CLUB_NAME}, {TIMEZONE}, RUB): "
             f"{self.plans} plans, {self.promotions} promotions, {len(self.staff)} staff, "
             f"{self.members} members ({counts(self.habits)}); memberships: "
-            f"{counts(self.memberships)}; {self.freezes} freezes; {self.checkins:,} check-ins; "
+            f"{counts(self.memberships)}; {self.freezes} freezes; "
+            f"{self.meetings} renewal meetings booked; "
+            f"{self.checkins:,} check-ins; "
             f"lapse scan of {self.assessed} members: {counts(self.risk_levels)}."
         )
 
@@ -280,6 +286,9 @@ async def build(
         result.promotions = 3
 
         schedules: list[_Schedule] = []
+        # Members in the renewal window with more than a week to go (those ending sooner
+        # are left for the caller to book: the README walkthrough books one of them).
+        renewing: list[uuid.UUID] = []
         for i in range(members):
             female = rng.random() < 0.55
             first = rng.choice(people.FIRST_NAMES_F if female else people.FIRST_NAMES_M)
@@ -340,6 +349,8 @@ async def build(
             result.habits[habit.value] = result.habits.get(habit.value, 0) + 1
             result.memberships[term.value] = result.memberships.get(term.value, 0) + 1
             result.freezes += term is Term.FROZEN
+            if term is Term.ENDING_SOON and schedules[-1].ends > today + timedelta(days=7):
+                renewing.append(view.member.id)
         result.members = members
 
         report = await checkin_service.ingest(
@@ -350,6 +361,37 @@ async def build(
             chunk_rows=CHECKIN_CHUNK_ROWS,
         )
         result.checkins = report.accepted
+
+        # Callers have already booked some of the renewal window into the coming days.
+        caller = principals[Role.CALLER][0]
+        booked = 0
+        for ahead in (1, 2, 3):
+            slots = await meeting_service.slots(
+                s,
+                caller,
+                club,
+                day=today + timedelta(days=ahead),
+                consultant_id=None,
+                purpose=MeetingPurpose.RENEWAL,
+                as_of=as_of,
+            )
+            for slot in slots.items[::4][:3]:
+                if booked >= len(renewing):
+                    break
+                await meeting_service.book(
+                    s,
+                    caller,
+                    MeetingCreate(
+                        member_id=renewing[booked],
+                        club_id=club.id,
+                        consultant_id=slot.consultant_id,
+                        starts_at=slot.starts_at,
+                        purpose=MeetingPurpose.RENEWAL,
+                    ),
+                    as_of=as_of,
+                )
+                booked += 1
+        result.meetings = booked
 
         # Today's lapse scan, so the risk list (the callers' list) is there from the start.
         (to_scan,) = await risk_service.clubs_to_scan(s, as_of, club_id=club.id)
@@ -373,6 +415,7 @@ class _Schedule:
     habit: Habit
     start: date
     end: date  # last day visits may happen (today for live memberships)
+    ends: date  # the membership's end date
     frozen: tuple[date, date] | None
     daytime: bool
 
@@ -427,6 +470,7 @@ async def _sell(
         habit=habit,
         start=max(start, today - timedelta(days=365)),
         end=min(m.end_date, today),
+        ends=m.end_date,
         frozen=frozen,
         daytime=plan.access_hours is not None,
     )

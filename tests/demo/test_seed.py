@@ -82,6 +82,7 @@ class TestBuild:
         assert kinds["ending_soon"] >= 10
         assert kinds["later"] >= 30
         assert result.freezes >= 1
+        assert result.meetings >= 3
 
     async def test_tokens_it_prints_work_with_their_roles(
         self, isolated_db: Database, settings: Settings
