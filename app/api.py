@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.access.router import router as access_router
+from app.analytics.router import router as analytics_router
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
 from app.events.router import router as events_router
+from app.feedback.router import router as feedback_router
 from app.jobs.router import router as jobs_router
 from app.meetings.router import router as meetings_router
 from app.member_value.router import router as member_value_router
@@ -20,6 +23,7 @@ from app.messaging.router import router as messages_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
+from app.referrals.router import router as referrals_router
 from app.renewals.router import router as renewals_router
 from app.risk.router import router as risk_router
 from app.staff.router import router as staff_router
@@ -101,7 +105,29 @@ TAGS: list[dict[str, Any]] = [
         "consultants' working hours, free slots, booking without double booking, "
         "rescheduling, attendance, outcomes, and each consultant's calendar feed (.ics).",
     },
+    {
+        "name": "Feedback",
+        "description": "Members' satisfaction scores (0-10) and comments from feedback calls, "
+        "meetings and the desk; the scores give the club's NPS.",
+    },
+    {
+        "name": "Referrals",
+        "description": "Members recommend people: a lead (name and phone) becomes `joined` "
+        "when the person signs up (the referrer is credited) or `lost`.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
+    {
+        "name": "Analytics",
+        "description": "Retention results of one club over a period of its local days, "
+        "counted in the database: renewal rates, NPS, referrals, ... Each report states its "
+        "definitions; `from`/`to` are inclusive club-local dates (default: the last 90 "
+        "days).",
+    },
+    {
+        "name": "Audit",
+        "description": "The audit trail: who changed money, dates, consents, flags and "
+        "compensation, when, from what to what. Club-scoped, newest first.",
+    },
     {"name": "Health", "description": "Liveness, readiness and metrics."},
 ]
 
@@ -124,4 +150,8 @@ api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(checkins_router, tags=["Check-ins"])
 api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(risk_router, tags=["Risk"])
+api_router.include_router(feedback_router, tags=["Feedback"])
+api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])
+api_router.include_router(analytics_router, tags=["Analytics"])
+api_router.include_router(audit_router, tags=["Audit"])

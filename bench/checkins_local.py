@@ -1,4 +1,6 @@
-"""Local throughput check for the check-in endpoints (not the project benchmark).
+"""Local throughput check for the check-in endpoints (the project benchmark is
+`python -m bench`, which measures the same paths against generated chain data; this
+script stays for docs/checkins.md's quick experiments and shares its client with it).
 
 Sets up a database with one club, members with memberships and a turnstile token, starts
 `uvicorn` with one worker, and drives it with a small keep-alive HTTP/1.1 client:
@@ -29,6 +31,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.http import Client, cpu_seconds  # noqa: E402  (after the sys.path line)
 
 MEMBERS = 5_000
 
@@ -119,7 +123,7 @@ async def _setup(url: str) -> tuple[str, list[str], list[str]]:
 
 async def floor(port: int, token: str, path: str, seconds: float, conns: int) -> None:
     """GET `path` as fast as possible: the framework (and auth) floor of this machine."""
-    head = f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    headers = {"Authorization": f"Bearer {token}"}
     done = 0
     stop = time.perf_counter() + seconds
 
@@ -128,13 +132,7 @@ async def floor(port: int, token: str, path: str, seconds: float, conns: int) ->
         c = Client("127.0.0.1", port)
         await c.open()
         while time.perf_counter() < stop:
-            c.writer.write(head)
-            await c.reader.readline()
-            length = 0
-            while (line := await c.reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            await c.reader.readexactly(length)
+            await c.request("GET", path, headers=headers)
             done += 1
 
     cpu = cpu_seconds(SERVER_PID)
@@ -144,32 +142,6 @@ async def floor(port: int, token: str, path: str, seconds: float, conns: int) ->
         f"floor GET {path}: {done / seconds:.0f} req/s; server CPU "
         f"{1e6 * cpu / max(done, 1):.0f} us/request"
     )
-
-
-class Client:
-    """A minimal HTTP/1.1 keep-alive client: the load generator must cost little CPU."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-        self.writer.write(head.encode() + body)
-        status_line = await self.reader.readline()
-        status = int(status_line.split()[1])
-        length = 0
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        data = await self.reader.readexactly(length)
-        return status, data
 
 
 def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
@@ -204,13 +176,6 @@ async def _wait(port: int) -> None:
         except OSError:
             await asyncio.sleep(0.1)
     raise SystemExit("server did not start")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (Linux): a steadier yardstick than req/s on a
-    machine shared with other work."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 SERVER_PID = 0
@@ -301,7 +266,7 @@ async def batch(port: int, token: str, club: str, ids: list[str], rows: int, fmt
 
 async def copy_floor(url: str, club: str, ids: list[str], rows: int) -> None:
     """Raw asyncpg COPY of `rows` check-ins into the indexed table: the floor."""
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
     now = datetime.now(UTC)

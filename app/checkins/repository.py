@@ -603,6 +603,12 @@ def listing(
     return stmt
 
 
+async def of_member(session: AsyncSession, club_id: uuid.UUID, member_id: uuid.UUID) -> list[Any]:
+    """A member's visits, oldest first (the personal-data export)."""
+    stmt = listing(None, club_id=club_id, member_id=member_id, since=None, until=None)
+    return list((await session.scalars(stmt.order_by(Checkin.checked_in_at, Checkin.id))).all())
+
+
 async def club_exists(session: AsyncSession, club_id: uuid.UUID) -> bool:
     return (await session.scalar(select(Club.id).where(Club.id == club_id))) is not None
 

@@ -33,8 +33,9 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_midnight_utc
 from app.errors import Forbidden, NotFound, PayloadTooLarge, RuleViolation
 from app.events.service import emit
+from app.members.privacy import register_export_section, row_dict
 from app.memberships.freeze_service import freeze_service
-from app.models import Checkin
+from app.models import Checkin, Member
 
 # Rejected rows listed in a batch response; the rest are only counted.
 REJECTED_LISTED = 1000
@@ -454,5 +455,14 @@ class CheckinService:
 
 
 checkin_service = CheckinService()
+
+
+async def _export_checkins(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    return [row_dict(c) for c in await repository.of_member(session, member.club_id, member.id)]
+
+
+# Visits are the member's data: part of the export. Erasure keeps them (visit counts are
+# kept by design; a check-in holds no contact data or free text).
+register_export_section("checkins", _export_checkins)
 
 __all__ = ["ChunkHook", "IngestReport", "MemberRef", "StoredCheckin", "checkin_service"]

@@ -228,6 +228,11 @@ class MembershipService:
                 "list_price": m.list_price,
                 "price_paid": m.price_paid,
                 "currency": m.currency,
+                # The promotion's discount or bonus days, and who is credited with the sale.
+                "promotion_id": m.promotion_id,
+                "bonus_days": m.bonus_days,
+                "source": m.source,
+                "sold_by_id": m.sold_by_id,
             },
             club_id=m.club_id,
         )

@@ -7,6 +7,7 @@ from app.models.checkin import Checkin
 from app.models.club import Club
 from app.models.club_day_run import ClubDayRun
 from app.models.event import Event
+from app.models.feedback import Feedback
 from app.models.idempotency_key import IdempotencyKey
 from app.models.instance_setting import InstanceSetting
 from app.models.job_run import JobLock, JobRun
@@ -16,6 +17,7 @@ from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
+from app.models.referral import Referral
 from app.models.risk_assessment import RiskAssessment
 from app.models.staff import Staff, staff_clubs
 from app.models.webhook import WebhookDelivery, WebhookSubscription
@@ -30,6 +32,7 @@ __all__ = [
     "ClubDayRun",
     "ConsentEvent",
     "Event",
+    "Feedback",
     "Freeze",
     "IdempotencyKey",
     "InstanceSetting",
@@ -43,6 +46,7 @@ __all__ = [
     "Plan",
     "Promotion",
     "PromotionUse",
+    "Referral",
     "RiskAssessment",
     "Staff",
     "WebhookDelivery",

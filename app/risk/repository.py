@@ -388,3 +388,13 @@ async def member_history(
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def all_of_member(session: AsyncSession, member_id: uuid.UUID) -> list[RiskAssessment]:
+    """Every assessment of the member, oldest first (the personal-data export)."""
+    stmt = (
+        select(RiskAssessment)
+        .where(RiskAssessment.member_id == member_id)
+        .order_by(RiskAssessment.scan_date)
+    )
+    return list((await session.scalars(stmt)).all())

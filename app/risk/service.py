@@ -22,6 +22,7 @@ from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_midnight_utc
 from app.errors import NotFound
 from app.events.service import emit
+from app.members.privacy import register_export_section, row_dict
 from app.models import Member, RiskAssessment
 from app.risk import repository
 from app.risk.repository import ScanWindow
@@ -280,3 +281,12 @@ class RiskService:
 
 
 risk_service = RiskService()
+
+
+async def _export_risk(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    return [row_dict(a) for a in await repository.all_of_member(session, member.id)]
+
+
+# Assessments profile the member: part of the export. Erasure keeps them (numbers and
+# generated reasons, no contact data or free text), like visit counts.
+register_export_section("risk_assessments", _export_risk)
