@@ -138,7 +138,9 @@ def demo_env() -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.xfail(
-    strict=True,
+    # Not strict: whether a derandomized run reaches a club response depends on the set of
+    # operations, which changes as domains land (it did, then did not, across one merge).
+    strict=False,
     reason="Known contract bug (clubs): ClubRead's quiet_hours_* and opening_hours times are "
     "declared `format: time` (RFC 3339 full-time, offset required) but sent as '07:00:00'. "
     "The stateless run never sees a club (random POST /clubs bodies never pass); the "
