@@ -7,11 +7,14 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.config import get_settings
+
+if TYPE_CHECKING:
+    from app.demo.seed import DemoResult
 
 cli = typer.Typer(
     name="club-renewal",
@@ -77,12 +80,58 @@ async def _token_count() -> int:
         await db.dispose()
 
 
+async def _demo(*, only_if_empty: bool) -> DemoResult | None:
+    """Build the demo club. `only_if_empty`: skip (None) when the database holds a club."""
+    from app.db import Database
+    from app.demo.seed import build, is_empty
+
+    db = Database.from_settings(get_settings())
+    try:
+        if only_if_empty:
+            async with db.sessionmaker() as s:
+                if not await is_empty(s):
+                    return None
+        return await build(db)
+    finally:
+        await db.dispose()
+
+
+def _print_demo(result: DemoResult) -> None:
+    typer.echo(result.summary(), err=True)
+    typer.echo("Staff tokens (role, name, token), each shown only once:", err=True)
+    for st in result.staff:
+        typer.echo(f"{st.role}\t{st.name}\t{st.token}")
+    typer.echo("Admin token (last line):", err=True)
+    typer.echo(result.admin_token)
+
+
+@cli.command("demo-data")
+def demo_data() -> None:
+    """Build a demo club (Europe/Moscow, RUB) into an EMPTY database: plans, promotions,
+    staff with tokens, ~300 members, memberships, freezes and a year of check-ins.
+    Prints the staff tokens and, as the last line, an admin token. Refuses (exit 2) when
+    the database already holds a club."""
+    from app.demo.seed import DemoRefused
+
+    try:
+        asyncio.run(_migrate())
+        result = asyncio.run(_demo(only_if_empty=False))
+    except DemoRefused as exc:
+        _fail(str(exc), 2)
+    assert result is not None
+    _print_demo(result)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(help="On an empty database, build the demo club first (see demo-data)."),
+    ] = False,
 ) -> None:
     """Migrate the database if needed, then serve the API (with the embedded scheduler
     unless CLUB_RENEWAL_SCHEDULER=off)."""
@@ -93,6 +142,12 @@ def serve(
     except Exception as exc:
         _fail(f"migration failed: {type(exc).__name__}: {exc}")
     typer.echo(f"database at revision {rev}", err=True)
+    if demo:
+        result = asyncio.run(_demo(only_if_empty=True))
+        if result is None:
+            typer.echo("--demo: the database already holds a club; serving it as is.", err=True)
+        else:
+            _print_demo(result)
     if asyncio.run(_token_count()) == 0:
         typer.echo(
             "No API tokens yet. Create an admin token with:\n"

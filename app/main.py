@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import TAGS, api_router
@@ -63,6 +64,100 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+def operation_id(route: APIRoute) -> str:
+    """The route's function name (snake_case) as its OpenAPI operationId.
+
+    FastAPI's default glues the path and method onto it (`create_club_api_v1_clubs_post`),
+    which generated clients turn into unreadable method names and which changes whenever a
+    path does. Function names are unique across the API (tests/test_openapi.py holds that),
+    so a client gets `api.clubs.create_club` and keeps it.
+    """
+    return route.name
+
+
+# OpenAPI links: how one operation's answer feeds the next, so clients (and schemathesis'
+# stateful runs) can follow the main flows: club -> member -> membership -> freeze /
+# renewal, and meeting -> outcome. (method, path, status) -> {name: link}; a link whose
+# route is not mounted is skipped.
+LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("post", "/api/v1/clubs", "201"): {
+        "AddMember": {
+            "operationId": "create_member",
+            "requestBody": {"club_id": "$response.body#/id"},
+            "description": "Add a member to the new club.",
+        },
+        "AddPlan": {
+            "operationId": "create_plan",
+            "requestBody": {"club_id": "$response.body#/id"},
+            "description": "Add a plan the new club sells.",
+        },
+    },
+    ("post", "/api/v1/members", "201"): {
+        "GetMember": {
+            "operationId": "get_member",
+            "parameters": {"member_id": "$response.body#/id"},
+        },
+        "SellMembership": {
+            "operationId": "create_membership",
+            "requestBody": {"member_id": "$response.body#/id"},
+            "description": "Sell the new member a membership (plan_id and start_date to add).",
+        },
+    },
+    ("post", "/api/v1/memberships", "201"): {
+        "GetMembership": {
+            "operationId": "get_membership",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+        "FreezeMembership": {
+            "operationId": "create_freeze",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+        "RenewMembership": {
+            "operationId": "renew_membership",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+    },
+    ("post", "/api/v1/memberships/{membership_id}/freezes", "201"): {
+        "GetFreeze": {
+            "operationId": "get_freeze",
+            "parameters": {
+                "membership_id": "$response.body#/membership_id",
+                "freeze_id": "$response.body#/id",
+            },
+        },
+    },
+    ("post", "/api/v1/meetings", "201"): {
+        "GetMeeting": {
+            "operationId": "get_meeting",
+            "parameters": {"meeting_id": "$response.body#/id"},
+        },
+        "RecordOutcome": {
+            "operationId": "record_outcome",
+            "parameters": {"meeting_id": "$response.body#/id"},
+        },
+        "RenewAtMeeting": {
+            "operationId": "create_quote",
+            "requestBody": {"member_id": "$response.body#/member_id"},
+            "description": "Price the renewal to offer at the meeting.",
+        },
+    },
+    ("post", "/api/v1/memberships/{membership_id}/renewals", "201"): {
+        "GetRenewedMembership": {
+            "operationId": "get_membership",
+            "parameters": {"membership_id": "$response.body#/id"},
+        },
+    },
+}
+
+
+def add_links(schema: dict[str, Any]) -> None:
+    """Attach LINKS to the responses they start from (skipping routes not mounted)."""
+    for (method, path, status), links in LINKS.items():
+        response = schema["paths"].get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is not None:
+            response["links"] = links
+
+
 async def startup(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     db: Database = app.state.db
@@ -109,6 +204,7 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.owns_db = db is None
@@ -148,6 +244,7 @@ def create_app(
             tags=app.openapi_tags,
         )
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        add_links(schema)
         app.openapi_schema = schema
         return schema
 

@@ -55,7 +55,8 @@ def test_unknown_role_is_a_usage_error(dbfile: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [(), ("serve",), ("worker",), ("migrate",), ("token",), ("token", "create")]
+    "args",
+    [(), ("serve",), ("worker",), ("migrate",), ("demo-data",), ("token",), ("token", "create")],
 )
 def test_every_command_has_help(args: tuple[str, ...], dbfile: Path) -> None:
     r = run(*args, "--help", db=dbfile)

@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.config import Settings
 from app.db import Database
+from app.demo.seed import build
 from app.main import create_app
 from app.migrate import upgrade
 from tests.fixtures.databases import fresh_database_url
@@ -104,3 +106,74 @@ def test_api_conforms_to_its_schema(fuzz_env: dict[str, Any]) -> None:
         except Exception as exc:  # collect every operation's failure, report them all
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:3000])
     assert not failures, "\n\n".join(failures)
+
+
+STATEFUL_EXAMPLES = int(os.environ.get("CLUB_RENEWAL_FUZZ_STATEFUL_EXAMPLES", "10"))
+
+
+@pytest.fixture(scope="module")
+def demo_env() -> Iterator[dict[str, Any]]:
+    """A database holding a small demo club: real ids for stateful runs to start from."""
+    runner = _LoopThread()
+    cm = fresh_database_url("fuzzdemo")
+    url = runner.run(cm.__aenter__)
+    try:
+        settings_ = Settings(
+            database_url=url, scheduler="off", log_level="ERROR", secret_key="fuzz-key"
+        )  # type: ignore[arg-type]
+
+        async def prepare() -> str:
+            db = Database.from_settings(settings_)
+            try:
+                await upgrade(db.engine)
+                return (await build(db, members=6)).admin_token
+            finally:
+                await db.dispose()
+
+        token = runner.run(prepare)
+        yield {"app": create_app(settings_, run_scheduler=False), "token": token}
+    finally:
+        runner.run(lambda: cm.__aexit__(None, None, None))
+        runner.close()
+
+
+@pytest.mark.xfail(
+    # Not strict: whether a derandomized run reaches a club response depends on the set of
+    # operations, which changes as domains land (it did, then did not, across one merge).
+    strict=False,
+    reason="Known contract bug (clubs): ClubRead's quiet_hours_* and opening_hours times are "
+    "declared `format: time` (RFC 3339 full-time, offset required) but sent as '07:00:00'. "
+    "The stateless run never sees a club (random POST /clubs bodies never pass); the "
+    "stateful run starts from real demo ids and does. Fix in app/clubs/schemas.py (e.g. "
+    "HH:MM like members' ClockTimeOut), then drop this mark: with it fixed the run passes.",
+)
+def test_linked_flows_hold_up_under_stateful_fuzzing(demo_env: dict[str, Any]) -> None:
+    """Chain operations through their links (declared and inferred: list -> item ->
+    membership -> freeze / renewal) from a demo club's real resources; every step's
+    response must conform and none may be a server error."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", demo_env["app"])
+    headers = {"Authorization": f"Bearer {demo_env['token']}"}
+    answered: list[tuple[str, str, int]] = []
+
+    class Flows(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            answered.append((case.method, case.path, response.status_code))
+            case.validate_response(response, excluded_checks=EXCLUDED, headers=headers)
+
+    run_state_machine_as_test(
+        Flows,
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        ),
+    )
+    # Links were followed: a step addressed a resource by an id an earlier step returned.
+    chained = sorted({(m, p) for m, p, status in answered if "{" in p and status < 300})
+    assert chained, sorted(set(answered))
