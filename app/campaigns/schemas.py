@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.schemas import InputSchema, Instant, Name, Schema
-from app.policy.contact import Channel
 from app.risk.scoring import Level
 
 SAMPLE_SIZE = 10
@@ -28,13 +27,22 @@ ContextText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_
 TemplateName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
+class CampaignChannel(StrEnum):
+    """The channels a contact can take; campaigns accept sms and email (a marketing
+    call has no consent to stand on and is refused with 422)."""
+
+    CALL = "call"
+    SMS = "sms"
+    EMAIL = "email"
+
+
 class CampaignStatus(StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     SENT = "sent"
 
 
-class Segment(InputSchema):
+class CampaignSegment(InputSchema):
     """Who a campaign is for. Every member of the club holding a current membership (not
     cancelled, ending today or later; frozen and not yet started included), narrowed by
     each criterion given (all must hold)."""
@@ -98,11 +106,11 @@ class CampaignCreate(InputSchema):
     template: TemplateName = Field(
         description="A message template with the marketing category (see the Messages tag)."
     )
-    channel: Channel = Field(
+    channel: CampaignChannel = Field(
         description="`sms` or `email`: marketing needs the member's marketing consent for that "
         "channel. `call` has no marketing consent and is refused."
     )
-    segment: Segment = Field(default_factory=Segment)
+    segment: CampaignSegment = Field(default_factory=CampaignSegment)
     context: dict[Annotated[str, StringConstraints(min_length=1, max_length=40)], ContextText] = (
         Field(
             default_factory=dict,

@@ -26,9 +26,9 @@ from app.campaigns.schemas import (
     SAMPLE_SIZE,
     AttributedRenewals,
     CampaignCreate,
+    CampaignSegment,
     CampaignStatus,
     DeliveryCounts,
-    Segment,
 )
 from app.core.clock import utcnow
 from app.core.pagination import PageParams, SortKey, paginate
@@ -92,7 +92,8 @@ class CampaignService:
         club = await repository.club(session, data.club_id)
         if club is None:
             raise NotFound("Club not found.", code="club_not_found")
-        purpose = consent_purpose(data.channel, Category.MARKETING)
+        channel = Channel(data.channel.value)
+        purpose = consent_purpose(channel, Category.MARKETING)
         if purpose not in MARKETING_PURPOSES:
             raise RuleViolation(
                 f"Members give no marketing consent for the {data.channel.value} channel; "
@@ -136,7 +137,7 @@ class CampaignService:
                         errors=[{"pointer": f"/segment/plan_ids/{n}", "detail": "unknown plan"}],
                     )
         try:
-            template.render(data.channel, member=_PROBE_MEMBER, context=context)
+            template.render(channel, member=_PROBE_MEMBER, context=context)
         except TemplateError as exc:
             raise RuleViolation(
                 str(exc),
@@ -207,7 +208,7 @@ class CampaignService:
     ) -> SegmentQuery:
         club = await repository.club(session, campaign.club_id)
         assert club is not None  # foreign key
-        segment = Segment.model_validate(campaign.segment)
+        segment = CampaignSegment.model_validate(campaign.segment)
         today = local_date(club.timezone, as_of)
         promotion_member_ids = None
         if segment.promotion_id is not None:
