@@ -137,16 +137,6 @@ def demo_env() -> Iterator[dict[str, Any]]:
         runner.close()
 
 
-@pytest.mark.xfail(
-    # Not strict: whether a derandomized run reaches a club response depends on the set of
-    # operations, which changes as domains land (it did, then did not, across one merge).
-    strict=False,
-    reason="Known contract bug (clubs): ClubRead's quiet_hours_* and opening_hours times are "
-    "declared `format: time` (RFC 3339 full-time, offset required) but sent as '07:00:00'. "
-    "The stateless run never sees a club (random POST /clubs bodies never pass); the "
-    "stateful run starts from real demo ids and does. Fix in app/clubs/schemas.py (e.g. "
-    "HH:MM like members' ClockTimeOut), then drop this mark: with it fixed the run passes.",
-)
 def test_linked_flows_hold_up_under_stateful_fuzzing(demo_env: dict[str, Any]) -> None:
     """Chain operations through their links (declared and inferred: list -> item ->
     membership -> freeze / renewal) from a demo club's real resources; every step's

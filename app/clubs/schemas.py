@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import pycountry
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from app.core.schemas import InputSchema, Name, Schema, ShortText
 from app.core.timezones import is_valid_timezone
@@ -13,10 +13,27 @@ from app.core.timezones import is_valid_timezone
 _CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 
 
+# A club's wall-clock time ("07:00"): no UTC offset, unlike OpenAPI's `format: time`.
+_CLOCK_SCHEMA = {
+    "type": "string",
+    "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+    "examples": ["07:00"],
+}
+
+
+def _wall_clock(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a club-local time has no UTC offset")
+    return value
+
+
+LocalTime = Annotated[time, AfterValidator(_wall_clock), WithJsonSchema(_CLOCK_SCHEMA)]
+
+
 class OpeningHours(Schema):
     weekday: int = Field(ge=1, le=7, description="ISO weekday, 1 = Monday.")
-    opens: time
-    closes: time
+    opens: LocalTime
+    closes: LocalTime
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -84,8 +101,8 @@ class ClubCreate(InputSchema):
     currency: str = Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217, e.g. EUR.")
     address: ShortText | None = None
     phone: str | None = Field(default=None, max_length=32)
-    quiet_hours_start: time = Field(default=time(9), description="Calls allowed from (local).")
-    quiet_hours_end: time = Field(default=time(21), description="Calls allowed until (local).")
+    quiet_hours_start: LocalTime = Field(default=time(9), description="Calls allowed from (local).")
+    quiet_hours_end: LocalTime = Field(default=time(21), description="Calls allowed until (local).")
     opening_hours: list[OpeningHours] | None = Field(
         default=None,
         description="Per weekday; omitted: 07:00-22:00 every day. Missing day: closed.",
@@ -123,8 +140,8 @@ class ClubUpdate(InputSchema):
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     address: ShortText | None = None
     phone: str | None = Field(default=None, max_length=32)
-    quiet_hours_start: time | None = None
-    quiet_hours_end: time | None = None
+    quiet_hours_start: LocalTime | None = None
+    quiet_hours_end: LocalTime | None = None
     opening_hours: list[OpeningHours] | None = None
     contact_policy: ContactPolicy | None = None
     meeting_settings: MeetingSettings | None = None
@@ -149,8 +166,8 @@ class ClubRead(Schema):
     currency: str
     address: str | None
     phone: str | None
-    quiet_hours_start: time
-    quiet_hours_end: time
+    quiet_hours_start: LocalTime
+    quiet_hours_end: LocalTime
     opening_hours: list[OpeningHours]
     contact_policy: ContactPolicy
     meeting_settings: MeetingSettings
