@@ -42,7 +42,10 @@ def _name(frame: str) -> str:
     # py-spy raw frames: "function (path/to/file.py:line)"
     func, _, where = frame.partition(" (")
     path = where.rsplit(":", 1)[0]
-    for marker in ("/site-packages/", "/lib/python3.11/", "/wt-bench/", "/work/"):
+    root = str(Path(__file__).resolve().parents[1]) + "/"
+    if path.startswith(root):
+        return f"{path[len(root) :]}:{func}"
+    for marker in ("/site-packages/", "/lib/python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
             break
