@@ -19,7 +19,7 @@ from app.feedback.schemas import FeedbackCreate
 from app.meetings.service import meeting_service
 from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
 from app.members.service import member_service
-from app.models import Feedback, Member
+from app.models import Feedback, Member, ServiceCall
 
 
 def _already_given() -> Conflict:
@@ -54,6 +54,10 @@ class FeedbackService:
             meeting = await meeting_service.get(session, actor, data.meeting_id)
             if meeting.member_id != member.id:
                 raise _mismatch("meeting")
+        if data.call_id is not None:
+            call = await session.get(ServiceCall, data.call_id)
+            if call is None or call.member_id != member.id:
+                raise _mismatch("call")
         if await repository.by_source(session, call_id=data.call_id, meeting_id=data.meeting_id):
             raise _already_given()
         feedback = Feedback(

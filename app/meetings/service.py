@@ -41,7 +41,7 @@ from app.meetings.slots import free_starts
 from app.members.privacy import REDACTED, register_erasure, register_export_section, row_dict
 from app.members.service import member_service
 from app.messaging.service import messaging_service
-from app.models import Club, Meeting, Member, Staff
+from app.models import Club, Meeting, Member, ServiceCall, Staff
 from app.models.meeting import (
     HOLDS_TIME,
     OPEN,
@@ -259,6 +259,8 @@ class MeetingService:
                 errors=[{"pointer": "/club_id", "detail": "not the member's club"}],
             )
         consultant = await self._consultant(session, actor, club, data.consultant_id, data.purpose)
+        if data.call_id is not None:
+            await self._check_call(session, data.call_id, member)
         meeting = Meeting(
             club_id=club.id,
             member_id=member.id,
@@ -302,6 +304,17 @@ class MeetingService:
             club_id=club.id,
         )
         return meeting
+
+    @staticmethod
+    async def _check_call(session: AsyncSession, call_id: uuid.UUID, member: Member) -> None:
+        """A meeting's source call must be a service call of the same member."""
+        call = await session.get(ServiceCall, call_id)
+        if call is None or call.member_id != member.id:
+            raise RuleViolation(
+                "No service call of this member has that id.",
+                code="call_mismatch",
+                errors=[{"pointer": "/call_id", "detail": "not a call of this member"}],
+            )
 
     async def _member(
         self, session: AsyncSession, actor: Principal, member_id: uuid.UUID

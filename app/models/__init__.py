@@ -17,6 +17,14 @@ from app.models.member import ConsentEvent, Member, MemberNote
 from app.models.membership import Freeze, Membership
 from app.models.message import Message
 from app.models.onboarding import Onboarding, OnboardingItem, VisitPlanSlot, WellnessTest
+from app.models.outreach import (
+    CallAttempt,
+    Complaint,
+    Playbook,
+    PlaybookEffect,
+    PlaybookStep,
+    ServiceCall,
+)
 from app.models.plan import Plan
 from app.models.promotion import Promotion, PromotionUse
 from app.models.referral import Referral
@@ -27,12 +35,14 @@ from app.models.working_hours import WorkingHours, WorkingHoursException
 
 __all__ = [
     "ApiToken",
+    "CallAttempt",
     "AuditEntry",
     "Base",
     "Campaign",
     "CampaignRecipient",
     "Checkin",
     "Club",
+    "Complaint",
     "ClubDayRun",
     "ConsentEvent",
     "Event",
@@ -50,10 +60,14 @@ __all__ = [
     "Onboarding",
     "OnboardingItem",
     "Plan",
+    "Playbook",
+    "PlaybookEffect",
+    "PlaybookStep",
     "Promotion",
     "PromotionUse",
     "Referral",
     "RiskAssessment",
+    "ServiceCall",
     "Staff",
     "VisitPlanSlot",
     "WebhookDelivery",

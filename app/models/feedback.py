@@ -27,7 +27,7 @@ class Feedback(IdMixin, Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     score: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
-    call_id: Mapped[uuid.UUID | None]
+    call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("service_calls.id"))
     meeting_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("meetings.id"))
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[datetime]

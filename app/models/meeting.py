@@ -110,7 +110,11 @@ class Meeting(IdMixin, TimestampMixin, Base):
     club_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clubs.id"))
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     consultant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
-    call_id: Mapped[uuid.UUID | None]  # the service call that booked it; FK with the calls table
+    # The service call that booked it.
+    # use_alter: meetings and service_calls reference each other.
+    call_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("service_calls.id", use_alter=True), index=True
+    )
     booked_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     purpose: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=MeetingStatus.BOOKED.value)

@@ -13,8 +13,12 @@ window that is inside both the club's quiet hours and the member's preferred win
 in the club's local time (DST-correct). A "not yet" decision carries that instant as
 `next_allowed_at`.
 
-Call-specific rules (frozen membership, renewal meeting already booked, an open call)
-slot in as more blocking/timing rules over more `MemberFacts` fields.
+Calls add their own rules over more `MemberFacts` fields: never a second open call
+for one member (the call service merges new reasons into the open one instead), no
+renewal call once a renewal meeting is booked, and no renewal or lapse call while the
+membership is frozen - those move to the day after the freeze (a timing rule). The cap
+on calls counts *service calls* dialled in the last 30 days (a call's retries are one
+contact), other than the call being attempted.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from app.members.consents import ConsentPurpose
 CAP_WINDOW = timedelta(days=30)
 # Templates (message) or kinds (call) that may reach a member during the silence days.
 SILENCE_EXEMPT_KINDS = frozenset({"thank_you"})
+# Call kinds that wait while the membership is frozen (DESIGN §3).
+FREEZE_DEFERRED_CALL_KINDS = frozenset({"renewal", "lapse"})
 # How far ahead to look for an allowed window before declaring there is none.
 _SEARCH_DAYS = 8
 
@@ -57,10 +63,15 @@ class Reason(StrEnum):
     SILENCE_PERIOD = "silence_period"
     QUIET_HOURS = "quiet_hours"
     OUTSIDE_CONTACT_WINDOW = "outside_contact_window"
+    OPEN_CALL = "open_call"
+    RENEWAL_MEETING_BOOKED = "renewal_meeting_booked"
+    FROZEN = "frozen"
 
 
 # "Not yet" reasons: the contact may happen at `next_allowed_at`.
-DEFERRABLE = frozenset({Reason.SILENCE_PERIOD, Reason.QUIET_HOURS, Reason.OUTSIDE_CONTACT_WINDOW})
+DEFERRABLE = frozenset(
+    {Reason.SILENCE_PERIOD, Reason.QUIET_HOURS, Reason.OUTSIDE_CONTACT_WINDOW, Reason.FROZEN}
+)
 
 REASON_TEXT: Mapping[Reason, str] = {
     Reason.MEMBER_ERASED: "the member's personal data was erased",
@@ -72,6 +83,9 @@ REASON_TEXT: Mapping[Reason, str] = {
     Reason.SILENCE_PERIOD: "the member bought a membership a few days ago (days of silence)",
     Reason.QUIET_HOURS: "outside the club's contact hours",
     Reason.OUTSIDE_CONTACT_WINDOW: "outside the member's preferred contact window",
+    Reason.OPEN_CALL: "the member already has an open call; new reasons merge into it",
+    Reason.RENEWAL_MEETING_BOOKED: "a renewal meeting is already booked",
+    Reason.FROZEN: "the membership is frozen; renewal and lapse calls wait until it ends",
 }
 
 
@@ -103,7 +117,13 @@ class MemberFacts:
     latest_purchase_on: date | None = None
     # Instants of earlier contacts that count toward the caps (queued ones count "now").
     recent_messages: tuple[datetime, ...] = ()
+    # When each other service call was first dialled (one contact per call).
     recent_calls: tuple[datetime, ...] = ()
+    # Club-local last day of the freeze covering today, if the membership is frozen now.
+    frozen_until: date | None = None
+    renewal_meeting_booked: bool = False
+    # The member's open service call, if any.
+    open_call_id: object | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +134,8 @@ class ContactRequest:
     kind: str = ""
     # Service reminders for a booked meeting do not count toward (nor hit) the caps.
     exempt_from_caps: bool = False
+    # Calls: the call being attempted (None when asking whether to open a new one).
+    call_id: object | None = None
 
 
 @dataclass(frozen=True)
@@ -197,7 +219,29 @@ def _cap(c: ClubPolicy, m: MemberFacts, r: ContactRequest, as_of: datetime) -> D
     return Decision(False, Reason.CAP_REACHED, frees_at if frees_at > as_of else None)
 
 
-BLOCKING_RULES: tuple[BlockingRule, ...] = (_erased, _do_not_contact, _address, _consent, _cap)
+def _open_call(_c: ClubPolicy, m: MemberFacts, r: ContactRequest, _t: datetime) -> Decision | None:
+    if r.channel is not Channel.CALL or m.open_call_id is None:
+        return None
+    return None if m.open_call_id == r.call_id else Decision(False, Reason.OPEN_CALL)
+
+
+def _renewal_booked(
+    _c: ClubPolicy, m: MemberFacts, r: ContactRequest, _t: datetime
+) -> Decision | None:
+    if r.channel is Channel.CALL and r.kind == "renewal" and m.renewal_meeting_booked:
+        return Decision(False, Reason.RENEWAL_MEETING_BOOKED)
+    return None
+
+
+BLOCKING_RULES: tuple[BlockingRule, ...] = (
+    _erased,
+    _do_not_contact,
+    _address,
+    _consent,
+    _open_call,
+    _renewal_booked,
+    _cap,
+)
 
 
 # ---- timing rules: return the earliest instant they allow (and why), or None -----------
@@ -217,7 +261,21 @@ def _silence(
     return (ends, Reason.SILENCE_PERIOD) if as_of < ends else None
 
 
-TIMING_RULES: tuple[TimingRule, ...] = (_silence,)
+def _frozen(
+    c: ClubPolicy, m: MemberFacts, r: ContactRequest, as_of: datetime
+) -> tuple[datetime, Reason] | None:
+    if (
+        r.channel is not Channel.CALL
+        or r.kind not in FREEZE_DEFERRED_CALL_KINDS
+        or m.frozen_until is None
+    ):
+        return None
+    # The first club-local day after the freeze.
+    ends = local_midnight_utc(c.timezone, m.frozen_until + timedelta(days=1))
+    return (ends, Reason.FROZEN) if as_of < ends else None
+
+
+TIMING_RULES: tuple[TimingRule, ...] = (_silence, _frozen)
 
 
 # ---- contact windows -------------------------------------------------------------------

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Club, Member, Membership, Message
+from app.models import (
+    CallAttempt,
+    Club,
+    Freeze,
+    Meeting,
+    Member,
+    Membership,
+    Message,
+    ServiceCall,
+)
+from app.models.meeting import OPEN as OPEN_MEETING
+from app.models.meeting import MeetingPurpose
+from app.models.outreach import OPEN_CALL_STATUSES
 
 
 async def members(session: AsyncSession, member_ids: Sequence[uuid.UUID]) -> list[Member]:
@@ -65,3 +77,85 @@ async def recent_messages(
     for member_id, status, sent_at in await session.execute(stmt):
         out.setdefault(member_id, []).append(sent_at if status == "sent" and sent_at else as_of)
     return out
+
+
+async def recent_calls(
+    session: AsyncSession,
+    member_ids: Sequence[uuid.UUID],
+    as_of: datetime,
+    window: timedelta,
+    exclude: Collection[uuid.UUID] = (),
+) -> dict[uuid.UUID, list[datetime]]:
+    """Service calls dialled inside the window, one instant each (its first attempt):
+    a call's retries are one contact."""
+    if not member_ids:
+        return {}
+    first = func.min(CallAttempt.attempted_at)
+    stmt = (
+        select(CallAttempt.member_id, first)
+        .where(CallAttempt.member_id.in_(member_ids))
+        .group_by(CallAttempt.member_id, CallAttempt.call_id)
+        .having(first > as_of - window)
+    )
+    if exclude:
+        stmt = stmt.where(CallAttempt.call_id.not_in(list(exclude)))
+    out: dict[uuid.UUID, list[datetime]] = {}
+    for member_id, at in await session.execute(stmt):
+        out.setdefault(member_id, []).append(at)
+    return out
+
+
+async def frozen_until(
+    session: AsyncSession, member_ids: Sequence[uuid.UUID], today_by_member: dict[uuid.UUID, date]
+) -> dict[uuid.UUID, date]:
+    """The last day of the live freeze covering each member's club-local today."""
+    if not member_ids:
+        return {}
+    days = set(today_by_member.values())
+    earliest, latest = min(days), max(days)
+    rows = await session.execute(
+        select(Membership.member_id, Freeze.start_date, Freeze.end_date)
+        .join(Freeze, Freeze.membership_id == Membership.id)
+        .where(
+            Membership.member_id.in_(member_ids),
+            Membership.cancelled_at.is_(None),
+            Freeze.cancelled_at.is_(None),
+            Freeze.start_date <= latest,
+            Freeze.end_date >= earliest,
+        )
+    )
+    out: dict[uuid.UUID, date] = {}
+    for member_id, start, end in rows:
+        today = today_by_member.get(member_id)
+        if today is not None and start <= today <= end:
+            out[member_id] = max(end, out.get(member_id, end))
+    return out
+
+
+async def renewal_meetings_booked(
+    session: AsyncSession, member_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not member_ids:
+        return set()
+    rows = await session.scalars(
+        select(Meeting.member_id).where(
+            Meeting.member_id.in_(member_ids),
+            Meeting.purpose == MeetingPurpose.RENEWAL.value,
+            Meeting.status.in_([s.value for s in OPEN_MEETING]),
+        )
+    )
+    return set(rows)
+
+
+async def open_calls(
+    session: AsyncSession, member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(ServiceCall.member_id, ServiceCall.id).where(
+            ServiceCall.member_id.in_(member_ids),
+            ServiceCall.status.in_([s.value for s in OPEN_CALL_STATUSES]),
+        )
+    )
+    return dict(rows.tuples().all())

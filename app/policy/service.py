@@ -57,10 +57,11 @@ class ContactPolicyService:
         as_of: datetime,
         *,
         exclude_message_ids: Collection[uuid.UUID] = (),
+        exclude_call_ids: Collection[uuid.UUID] = (),
     ) -> dict[uuid.UUID, Subject]:
         """Policy inputs for every member in `member_ids` (unknown ids are left out).
-        `exclude_message_ids`: messages being re-checked, which must not count against
-        themselves."""
+        `exclude_message_ids` / `exclude_call_ids`: the messages being re-checked or the
+        call being attempted, which must not count against themselves."""
         ids = list(dict.fromkeys(member_ids))
         members = await repository.members(session, ids)
         clubs = {c.id: c for c in await repository.clubs(session, {m.club_id for m in members})}
@@ -69,6 +70,11 @@ class ContactPolicyService:
         recent = await repository.recent_messages(
             session, ids, as_of, CAP_WINDOW, exclude_message_ids
         )
+        calls = await repository.recent_calls(session, ids, as_of, CAP_WINDOW, exclude_call_ids)
+        today = {m.id: local_date(clubs[m.club_id].timezone, as_of) for m in members}
+        frozen = await repository.frozen_until(session, ids, today)
+        renewal_booked = await repository.renewal_meetings_booked(session, ids)
+        open_calls = await repository.open_calls(session, ids)
         out: dict[uuid.UUID, Subject] = {}
         for m in members:
             club = clubs[m.club_id]
@@ -89,8 +95,10 @@ class ContactPolicyService:
                     consents=consents.get(m.id, {}),
                     latest_purchase_on=local_date(club.timezone, bought) if bought else None,
                     recent_messages=tuple(recent.get(m.id, ())),
-                    # Calls arrive with the outreach domain; until then there are none.
-                    recent_calls=(),
+                    recent_calls=tuple(calls.get(m.id, ())),
+                    frozen_until=frozen.get(m.id),
+                    renewal_meeting_booked=m.id in renewal_booked,
+                    open_call_id=open_calls.get(m.id),
                 ),
             )
         return out

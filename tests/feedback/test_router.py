@@ -16,6 +16,7 @@ from app.models import AuditEntry, Feedback, Member
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_member
 from tests.fixtures.meetings import make_meeting
+from tests.fixtures.outreach import make_call
 from tests.fixtures.retention import problem, rows
 
 URL = "/api/v1/feedback"
@@ -75,7 +76,9 @@ class TestCreate:
     async def test_a_second_answer_for_one_call_is_a_conflict(
         self, client: AsyncClient, db: Database, caller: str, member_id: str
     ) -> None:
-        call_id = str(uuid.uuid4())
+        member = uuid.UUID(member_id)
+        club_id = (await db_member(db, member)).club_id
+        call_id = str((await make_call(db, member, club_id)).id)
         await give(client, caller, member_id=member_id, score=8, call_id=call_id)
         before = await rows(db, Feedback)
         r = await client.post(
@@ -270,10 +273,10 @@ async def test_the_database_allows_one_answer_per_call(db: Database, member_id: 
     """What holds when two requests race past the service's check."""
     from sqlalchemy.exc import IntegrityError
 
-    call_id = uuid.uuid4()
+    member = uuid.UUID(member_id)
+    club_id = (await db_member(db, member)).club_id
+    call_id = (await make_call(db, member, club_id)).id
     async with db.sessionmaker() as s:
-        member = uuid.UUID(member_id)
-        club_id = (await s.get(Member, member)).club_id  # type: ignore[union-attr]
         for score in (1, 2):
             s.add(
                 Feedback(
@@ -299,3 +302,10 @@ async def test_the_database_refuses_a_score_outside_0_to_10(db: Database, member
         with pytest.raises(IntegrityError):
             await s.flush()
         await s.rollback()
+
+
+async def db_member(db: Database, member_id: uuid.UUID) -> Member:
+    async with db.sessionmaker() as s:
+        member = await s.get(Member, member_id)
+    assert member is not None
+    return member

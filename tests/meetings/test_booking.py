@@ -12,6 +12,7 @@ from app.models import AuditEntry, Event, Meeting, Member
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_member
 from tests.fixtures.meetings import add_staff, at, book, booking
+from tests.fixtures.outreach import make_call
 from tests.working_hours.test_router import put
 
 
@@ -22,9 +23,15 @@ async def meetings(db: Database) -> int:
 
 class TestBook:
     async def test_booking_returns_the_meeting_with_etag_and_location(
-        self, client: AsyncClient, desk_token: str, club: dict, consultant: str, member: Member
+        self,
+        client: AsyncClient,
+        db: Database,
+        desk_token: str,
+        club: dict,
+        consultant: str,
+        member: Member,
     ) -> None:
-        call_id = str(uuid.uuid4())
+        call_id = str((await make_call(db, member.id, member.club_id)).id)
         r = await book(client, desk_token, club, member, consultant, at(2, 10), call_id=call_id)
         assert r.status_code == 201, r.text
         body = r.json()
@@ -36,6 +43,23 @@ class TestBook:
         assert body["outcome"] is None
         assert r.headers["etag"] == f'"{uuid.UUID(body["id"]).hex}-1"'
         assert r.headers["location"] == f"/api/v1/meetings/{body['id']}"
+
+    async def test_a_call_that_is_not_the_members_is_refused(
+        self,
+        client: AsyncClient,
+        db: Database,
+        desk_token: str,
+        club: dict,
+        consultant: str,
+        member: Member,
+    ) -> None:
+        other = await make_member(db, member.club_id)
+        foreign = str((await make_call(db, other.id, other.club_id)).id)
+        for call_id in (str(uuid.uuid4()), foreign):
+            r = await book(client, desk_token, club, member, consultant, at(2, 10), call_id=call_id)
+            assert r.status_code == 422, r.text
+            assert r.json()["code"] == "call_mismatch"
+        assert await meetings(db) == 0
 
     async def test_an_instant_in_any_offset_is_the_same_meeting(
         self, client: AsyncClient, admin_token: str, club: dict, consultant: str, member: Member

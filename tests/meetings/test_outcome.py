@@ -17,17 +17,22 @@ from app.models import AuditEntry, Meeting, Member, Membership
 from tests.fixtures.factories import bearer
 from tests.fixtures.ledger import make_member, make_membership, make_plan
 from tests.fixtures.meetings import MSK, at, book
+from tests.fixtures.outreach import make_call
 
 DURING = datetime(2026, 12, 2, 10, 20, tzinfo=MSK)  # the meeting runs 10:00-10:30
 
 
 @pytest.fixture
 async def meeting(
-    client: AsyncClient, admin_token: str, club: dict, consultant: str, member: Member
+    client: AsyncClient,
+    db: Database,
+    admin_token: str,
+    club: dict,
+    consultant: str,
+    member: Member,
 ) -> dict[str, Any]:
-    r = await book(
-        client, admin_token, club, member, consultant, at(2, 10), call_id=str(uuid.uuid4())
-    )
+    call = await make_call(db, member.id, member.club_id)
+    r = await book(client, admin_token, club, member, consultant, at(2, 10), call_id=str(call.id))
     assert r.status_code == 201
     return dict(r.json())
 

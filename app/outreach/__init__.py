@@ -1,0 +1,1 @@
+"""Outreach: service calls (queue, attempts, maintenance) and the call briefing."""
