@@ -19,6 +19,22 @@ async def recent_runs(session: AsyncSession, job_name: str, limit: int) -> list[
     return list((await session.scalars(stmt)).all())
 
 
+async def abandon_running(session: AsyncSession, job_name: str, now: datetime) -> int:
+    """Close the runs of `job_name` still marked running: called by the holder of the
+    job's lock, so no live process is running them - their process died mid-run."""
+    result = await session.execute(
+        update(JobRun)
+        .where(JobRun.job_name == job_name, JobRun.status == "running")
+        .values(
+            status="abandoned",
+            finished_at=now,
+            error="The process running this job stopped before it finished "
+            "(found by the next run, which redid the work).",
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def pg_try_lock(conn: AsyncConnection, key: int) -> bool:
     got = await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
     await conn.commit()

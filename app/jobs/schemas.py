@@ -12,7 +12,10 @@ class JobRunRead(Schema):
     id: uuid.UUID
     job_name: str
     trigger: str
-    status: str
+    status: str = Field(
+        description="`running`, `succeeded`, `failed`, or `abandoned`: its process died "
+        "mid-run (a killed worker); the next run of the job closes it and redoes the work."
+    )
     as_of: datetime
     started_at: datetime
     finished_at: datetime | None

@@ -90,6 +90,7 @@ class JobService:
                 log.info("job_skipped_locked", job=name)
                 return None
             async with db.session_scope() as s:
+                abandoned = await repository.abandon_running(s, name, utcnow())
                 run = JobRun(
                     job_name=name,
                     trigger=trigger,
@@ -100,6 +101,8 @@ class JobService:
                     host=HOLDER,
                 )
                 s.add(run)
+            if abandoned:
+                log.warning("job_runs_abandoned", job=name, count=abandoned)
             log.info("job_started", job=name, run_id=str(run.id), as_of=as_of.isoformat())
             try:
                 counts = await spec.func(db, as_of)

@@ -8,11 +8,13 @@ from httpx import AsyncClient
 
 from app.config import get_settings
 from app.db import Database
+from app.jobs_table import load_jobs
 from app.scheduler import JOBS, build_scheduler
 from tests.fixtures.factories import bearer
 
 
 def test_messages_and_webhooks_run_on_short_configurable_intervals() -> None:
+    load_jobs()  # the app factory loads the table; this test must not rely on test order
     settings = get_settings()
     assert JOBS["messages"].trigger.interval == timedelta(
         seconds=settings.messages_interval_seconds

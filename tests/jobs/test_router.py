@@ -40,6 +40,42 @@ async def test_run_now_records_the_run(client: AsyncClient, admin_token: str, db
     assert hk["last_runs"][0]["id"] == body["run_id"]
 
 
+async def test_a_run_left_running_by_a_killed_process_is_closed_by_the_next_run(
+    client: AsyncClient, admin_token: str, db: Database
+) -> None:
+    started = utcnow() - timedelta(minutes=5)
+    async with db.session_scope() as s:
+        dead = JobRun(
+            job_name="housekeeping",
+            trigger="schedule",
+            status="running",
+            as_of=started,
+            started_at=started,
+            host="gone:1234",
+        )
+        other = JobRun(
+            job_name="messages",
+            trigger="schedule",
+            status="running",
+            as_of=started,
+            started_at=started,
+            host="gone:1234",
+        )
+        s.add_all([dead, other])
+    r = await client.post("/api/v1/jobs/housekeeping/run", headers=bearer(admin_token))
+    assert r.json()["status"] == "succeeded"
+    async with db.sessionmaker() as s:
+        closed = await s.get(JobRun, dead.id)
+        untouched = await s.get(JobRun, other.id)
+    assert closed is not None
+    assert untouched is not None
+    assert closed.status == "abandoned"
+    assert closed.finished_at is not None
+    assert "stopped before it finished" in (closed.error or "")
+    # Another job's run is that job's business (its own next run closes it).
+    assert untouched.status == "running"
+
+
 async def test_as_of_purges_what_expired_by_then(
     client: AsyncClient, admin_token: str, db: Database
 ) -> None:
