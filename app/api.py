@@ -23,6 +23,7 @@ from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
 from app.onboarding.router import router as onboarding_router
+from app.outreach.briefing_router import router as briefing_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
@@ -178,6 +179,7 @@ api_router.include_router(checkins_router, tags=["Check-ins"])
 api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(risk_router, tags=["Risk"])
 api_router.include_router(complaints_router, tags=["Complaints"])
+api_router.include_router(briefing_router)
 api_router.include_router(feedback_router, tags=["Feedback"])
 api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])
