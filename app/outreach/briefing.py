@@ -184,6 +184,10 @@ class BriefingService:
             membership = self._membership(ms, found[2], found[3], freezes, today)
         attendance = await self._attendance(session, member, tz, as_of)
         risk_row = await repository.latest_risk(session, member.id)
+        if risk_row is not None:
+            # The lapse scan's baseline is the member's own habit (DESIGN §4); the plain
+            # 26-week average is diluted by holidays and freezes.
+            attendance.usual_visits_per_week = round(risk_row.usual_visits_per_week, 2)
         risk = None
         if risk_row is not None:
             risk = BriefingRisk(

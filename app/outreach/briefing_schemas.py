@@ -5,6 +5,7 @@ the phone books meetings, prices are discussed face to face (DESIGN principle 2)
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import date, datetime, time
 from typing import Any
@@ -85,7 +86,10 @@ class BriefingAttendance(Schema):
     last_visit_at: datetime | None
     days_since_last_visit: int | None
     visits_last_28_days: int
-    usual_visits_per_week: float
+    usual_visits_per_week: float = Field(
+        description="The lapse scan's baseline (the member's own habit) when assessed, else "
+        "the average over the last 26 weeks of tenure."
+    )
     weekly_counts: list[WeeklyVisits] = Field(description="The last 12 club-local weeks.")
 
 
@@ -143,7 +147,7 @@ class BriefingComplaint(Schema):
 class PersonalDate(Schema):
     kind: str = Field(description="birthday, family_birthday, name_day, other")
     label: str | None
-    date: date = Field(description="The next club-local occurrence.")
+    date: dt.date = Field(description="The next club-local occurrence.")
     days_until: int
 
 
