@@ -13,6 +13,7 @@ from app.auth.router import router as auth_router
 from app.campaigns.router import router as campaigns_router
 from app.checkins.router import router as checkins_router
 from app.clubs.router import router as clubs_router
+from app.complaints.router import router as complaints_router
 from app.events.router import router as events_router
 from app.feedback.router import router as feedback_router
 from app.jobs.router import router as jobs_router
@@ -22,6 +23,7 @@ from app.members.router import router as members_router
 from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
 from app.onboarding.router import router as onboarding_router
+from app.outreach.briefing_router import router as briefing_router
 from app.plans.router import router as plans_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
@@ -124,6 +126,12 @@ TAGS: list[dict[str, Any]] = [
         "rescheduling, attendance, outcomes, and each consultant's calendar feed (.ics).",
     },
     {
+        "name": "Complaints",
+        "description": "Recover heroically: a complaint becomes a tracked case with an owner, "
+        "a due time by severity, a resolution with its root cause and, where warranted, "
+        "compensation (bonus days on the membership, free sessions) granted by a manager.",
+    },
+    {
         "name": "Feedback",
         "description": "Members' satisfaction scores (0-10) and comments from feedback calls, "
         "meetings and the desk; the scores give the club's NPS.",
@@ -170,6 +178,8 @@ api_router.include_router(events_router, tags=["Events"])
 api_router.include_router(checkins_router, tags=["Check-ins"])
 api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(risk_router, tags=["Risk"])
+api_router.include_router(complaints_router, tags=["Complaints"])
+api_router.include_router(briefing_router)
 api_router.include_router(feedback_router, tags=["Feedback"])
 api_router.include_router(referrals_router, tags=["Referrals"])
 api_router.include_router(jobs_router, tags=["Jobs"])
