@@ -13,6 +13,7 @@ from app.models import Membership
 from tests.fixtures.desk import Desk
 from tests.fixtures.ledger import make_member
 from tests.fixtures.meetings import meeting_for
+from tests.fixtures.outreach import make_call
 from tests.memberships.helpers import problem
 
 AT_TEN = "2026-03-10T10:00:00+03:00"  # NOW is 09:00: attendance may be recorded already
@@ -30,7 +31,7 @@ async def outcome(desk: Desk, meeting_id: str, body: dict[str, Any]) -> Any:
 
 
 async def test_a_renewal_at_a_meeting_is_its_renewed_outcome(desk: Desk) -> None:
-    call_id = str(uuid.uuid4())
+    call_id = str((await make_call(desk.db, desk.member.id, desk.member.club_id)).id)
     meeting = await meeting_for(
         desk.client, desk.manager, desk.club_id, desk.member, AT_TEN, call_id=call_id
     )
