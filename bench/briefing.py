@@ -32,12 +32,12 @@ def available() -> bool:
 
 
 async def capture(spec: dict[str, Any]) -> dict[str, Any]:
-    from app.outreach.briefing import briefing_service
     from sqlalchemy import event, select
 
     from app.config import Settings
     from app.db import Database
     from app.models import Club, ServiceCall
+    from app.outreach.briefing import briefing_service
 
     db = Database.from_settings(Settings(database_url=spec["url"], scheduler="off"))
     as_of = datetime.fromisoformat(spec["as_of"])
