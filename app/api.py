@@ -25,6 +25,7 @@ from app.messaging.router import router as messages_router
 from app.onboarding.router import router as onboarding_router
 from app.outreach.briefing_router import router as briefing_router
 from app.plans.router import router as plans_router
+from app.playbooks.router import router as playbooks_router
 from app.promotions.router import quotes_router
 from app.promotions.router import router as promotions_router
 from app.referrals.router import router as referrals_router
@@ -77,6 +78,13 @@ TAGS: list[dict[str, Any]] = [
         "outbox: consent, caps, quiet hours and do-not-contact decide for every member, and "
         "the results show what was sent, what was refused and why, and the renewals that "
         "followed.",
+    },
+    {
+        "name": "Playbooks",
+        "description": "Each club's touchpoint plan: which call, message or task follows a "
+        "purchase, an approaching end, a freeze, a birthday, a no-show, a resolved complaint, "
+        "a lapse or a new month, when and how urgently. The `playbook` job turns due steps "
+        "into calls and messages (through the contact policy) and staff tasks, once each.",
     },
     {
         "name": "Promotions",
@@ -172,6 +180,7 @@ api_router.include_router(meetings_router, tags=["Meetings"])
 api_router.include_router(working_hours_router, tags=["Meetings"])
 api_router.include_router(onboarding_router, tags=["Onboarding"])
 api_router.include_router(campaigns_router, tags=["Campaigns"])
+api_router.include_router(playbooks_router, tags=["Playbooks"])
 api_router.include_router(messages_router, tags=["Messages"])
 api_router.include_router(webhooks_router, tags=["Webhooks"])
 api_router.include_router(events_router, tags=["Events"])

@@ -11,6 +11,7 @@ from app.jobs.housekeeping import housekeeping
 from app.meetings.jobs import meeting_reminders
 from app.memberships.jobs import freeze_events
 from app.messaging.jobs import messages
+from app.playbooks.jobs import playbook
 from app.risk.jobs import SCAN_LOCAL_HOUR, lapse_scan
 from app.scheduler import JOBS, JobSpec, register
 from app.webhooks.jobs import webhooks
@@ -95,5 +96,16 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(minutes=1),
             description="Send scheduled campaigns whose send_at has come (each exactly once; "
             "the contact policy defers messages outside quiet hours).",
+        )
+    )
+    register(
+        JobSpec(
+            name="playbook",
+            func=playbook,
+            # Due steps are found on each club's local date; frequent idempotent runs pick
+            # up a new day soon after its local midnight and anything new since.
+            trigger=IntervalTrigger(minutes=15),
+            description="Turn each club's due playbook steps into service calls (merged "
+            "into the member's open call), messages and staff tasks, each exactly once.",
         )
     )

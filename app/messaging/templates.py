@@ -159,5 +159,27 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "have looked into it, and a manager at $club_name would be glad to hear how "
             "things are now.\n\nThe $club_name team",
         ),
+        # The playbook's check-ins and monthly "what's new" (app/playbooks/defaults.py).
+        MessageTemplate(
+            name="check_in",
+            categories=_SERVICE,
+            sms="$first_name, how is your training at $club_name going? Our trainers are "
+            "happy to help; just ask at the front desk.",
+            email_subject="How is it going at $club_name?",
+            email_body="Dear $first_name,\n\nhow is your training going? If you would like "
+            "a hand with your plan, our trainers are happy to help - just ask at the front "
+            "desk.\n\nThe $club_name team",
+        ),
+        MessageTemplate(
+            # General news only; offers in general terms, details face to face (DESIGN §1.2).
+            name="whats_new",
+            categories=_MARKETING,
+            sms="$first_name, new this month at $club_name: classes, events and offers. "
+            "Ask at the front desk.",
+            email_subject="What's new at $club_name this month",
+            email_body="Dear $first_name,\n\nthere is something new at $club_name this "
+            "month: classes, events and offers. Ask at the front desk or book a meeting "
+            "with a consultant to hear more.\n\nThe $club_name team",
+        ),
     )
 }
