@@ -21,11 +21,21 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from app.db import Database
-from app.models import AuditEntry, Campaign, Event, Member, Promotion, Referral
+from app.models import (
+    AuditEntry,
+    Campaign,
+    Complaint,
+    Event,
+    Member,
+    PlaybookEffect,
+    Promotion,
+    Referral,
+)
 from app.models import WebhookSubscription as Webhook
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_freeze, make_member, make_membership, make_plan
 from tests.fixtures.meetings import make_meeting
+from tests.fixtures.outreach import make_call
 
 # Path parameters that do not name a club's object.
 NOT_OBJECTS = {"kind", "name"}
@@ -93,7 +103,30 @@ async def _club_b_objects(client: AsyncClient, db: Database, admin: str) -> tupl
             events=["checkin.recorded"],
             secret="s",
         )
-        s.add_all([promotion, campaign, referral, webhook])
+        complaint = Complaint(
+            club_id=club_id,
+            member_id=member.id,
+            source="desk",
+            category="equipment",
+            description="The treadmill is broken",
+            severity="medium",
+            status="open",
+            due_at=datetime.now(UTC) + timedelta(days=3),
+        )
+        s.add_all([promotion, campaign, referral, webhook, complaint])
+    call = await make_call(db, member.id, club_id, membership_id=membership.id)
+    async with db.session_scope() as s:
+        task = PlaybookEffect(
+            club_id=club_id,
+            member_id=member.id,
+            step_key="call_the_owner",
+            anchor=f"membership:{membership.id.hex}",
+            action="task",
+            title="Call the owner",
+            status="open",
+            created_at=datetime.now(UTC),
+        )
+        s.add(task)
     objects = {
         "club_id": club["id"],
         "member_id": str(member.id),
@@ -107,6 +140,9 @@ async def _club_b_objects(client: AsyncClient, db: Database, admin: str) -> tupl
         "campaign_id": str(campaign.id),
         "referral_id": str(referral.id),
         "webhook_id": str(webhook.id),
+        "complaint_id": str(complaint.id),
+        "call_id": str(call.id),
+        "task_id": str(task.id),
         "kind": "visit_plan",
         "name": "lapse_scan",
     }
