@@ -484,7 +484,7 @@ def _recovery_calls(
             select(func.min(Checkin.checked_in_at))
             .where(
                 Checkin.club_id == club_id,
-                Checkin.member_id == ServiceCall.member_id,
+                Checkin.member_id == attempt.member_id,
                 Checkin.checked_in_at > attempt.attempted_at,
             )
             .scalar_subquery()
