@@ -37,14 +37,14 @@ async def get_scope(
         Query(
             alias="from",
             description=f"First club-local day, inclusive. Default: {DEFAULT_DAYS - 1} days "
-            "before `to`.",
+            "before `to`. From 1970-01-01.",
         ),
     ] = None,
     to: Annotated[
         date | None,
         Query(
             description=f"Last club-local day, inclusive. Default: the club's today. At most "
-            f"{MAX_DAYS} days in all."
+            f"{MAX_DAYS} days in all; until 2999-12-31."
         ),
     ] = None,
 ) -> Scope:

@@ -27,6 +27,9 @@ from app.models.meeting import DeclineReason
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 731
+# Days outside these have no UTC instants on every zone (year 1, year 9999) and no data.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 TOP_REFERRERS = 10
 
 
@@ -77,6 +80,9 @@ class AnalyticsService:
         today = local_date(club.timezone, as_of or utcnow())
         end = end or today
         start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        for pointer, day in (("/query/from", start), ("/query/to", end)):
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise _invalid(pointer, f"dates must lie in {EARLIEST_DAY}..{LATEST_DAY}")
         if start > end:
             raise _invalid("/query/from", "from must not be after to")
         if (end - start).days + 1 > MAX_DAYS:

@@ -51,8 +51,10 @@ async def test_another_clubs_report_is_not_found(
         {"from": "2026-05-02", "to": "2026-05-01"},
         {"from": "2023-01-01", "to": "2026-01-01"},
         {"from": "2026-13-01"},
+        {"from": "0001-01-01", "to": "0001-01-10"},
+        {"from": "9999-12-20", "to": "9999-12-31"},
     ],
-    ids=["from_after_to", "longer_than_731_days", "not_a_date"],
+    ids=["from_after_to", "longer_than_731_days", "not_a_date", "year_1", "year_9999"],
 )
 async def test_an_invalid_period_is_refused(
     client: AsyncClient, manager: str, club: dict, name: str, params: dict[str, str]
@@ -86,3 +88,16 @@ async def test_needs_analytics_read(
 async def test_needs_a_token(client: AsyncClient, club: dict[str, Any], name: str) -> None:
     r = await client.get(f"/api/v1/analytics/{name}", params={"club_id": club["id"]})
     assert r.status_code == 401, r.text
+
+
+@pytest.mark.parametrize("name", ["renewals", "nps", "referrals", "cohorts"])
+@pytest.mark.parametrize("period", [("0001-01-01", "0001-01-10"), ("9999-12-20", "9999-12-31")])
+async def test_every_report_refuses_days_without_instants(
+    client: AsyncClient, manager: str, club: dict, name: str, period: tuple[str, str]
+) -> None:
+    r = await client.get(
+        f"/api/v1/analytics/{name}",
+        params={"club_id": club["id"], "from": period[0], "to": period[1]},
+        headers=bearer(manager),
+    )
+    problem(r, 422, "validation_error")
