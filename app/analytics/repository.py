@@ -352,18 +352,31 @@ def _funnel_calls(club_id: uuid.UUID, start_at: datetime, end_at: datetime) -> A
     held_m = aliased(Meeting, name="held_m")
     sold_m = aliased(Meeting, name="sold_m")
     sold = aliased(Membership, name="sold")
+    link_m = aliased(Meeting, name="link_m")
+    linked = aliased(Membership, name="linked")
     reached = exists().where(attempt.call_id == call_id, _reaching(attempt))
     booked = exists().where(booked_m.club_id == club_id, booked_m.call_id == call_id)
     attended = exists().where(
         held_m.club_id == club_id, held_m.call_id == call_id, held_m.status == ATTENDED
     )
-    renewed = exists().where(
-        sold_m.club_id == club_id,
-        sold_m.call_id == call_id,
-        sold_m.status == ATTENDED,
-        sold.club_id == club_id,
-        or_(sold.id == sold_m.outcome_membership_id, sold.meeting_id == sold_m.id),
-        sold.cancelled_at.is_(None),
+    # Two EXISTS rather than one OR over the join: each follows an index (the
+    # membership's primary key; memberships.meeting_id).
+    renewed = or_(
+        exists().where(
+            sold_m.club_id == club_id,
+            sold_m.call_id == call_id,
+            sold_m.status == ATTENDED,
+            sold.id == sold_m.outcome_membership_id,
+            sold.cancelled_at.is_(None),
+        ),
+        exists().where(
+            link_m.club_id == club_id,
+            link_m.call_id == call_id,
+            link_m.status == ATTENDED,
+            linked.meeting_id == link_m.id,
+            linked.club_id == club_id,
+            linked.cancelled_at.is_(None),
+        ),
     )
     return (
         select(
@@ -591,7 +604,7 @@ async def staff_credits(
 
     - dials (`attempts`), distinct calls dialled, distinct members reached;
     - meetings booked (created in the period; the booker is `booked_by_id`, else the
-      caller of the attempt that booked it);
+      caller of the first `meeting_booked` attempt of the meeting's call that names it);
     - meetings held (as consultant, attended, starting in the period);
     - renewals (memberships continuing another, `renews_id`, sold in the period and not
       cancelled: credited to the consultant of the meeting they were sold at, else to
@@ -627,6 +640,8 @@ async def staff_credits(
         Meeting.booked_by_id,
         select(booking.staff_id)
         .where(
+            # Through the meeting's call (the call_id index); the attempt names the meeting.
+            booking.call_id == Meeting.call_id,
             booking.meeting_id == Meeting.id,
             booking.outcome == CallOutcome.MEETING_BOOKED.value,
             booking.staff_id.is_not(None),
