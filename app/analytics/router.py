@@ -6,7 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.analytics.schemas import CohortReport, NpsReport, ReferralReport, RenewalReport
+from app.analytics.schemas import (
+    CohortReport,
+    DeclineReasonReport,
+    FunnelReport,
+    LapseRecoveryReport,
+    NpsReport,
+    ReferralReport,
+    RenewalReport,
+    StaffReport,
+)
 from app.analytics.service import DEFAULT_DAYS, MAX_DAYS, Scope, analytics_service
 from app.auth.permissions import Perm, Principal
 from app.dependencies import SessionDep, expensive, requires
@@ -28,14 +37,14 @@ async def get_scope(
         Query(
             alias="from",
             description=f"First club-local day, inclusive. Default: {DEFAULT_DAYS - 1} days "
-            "before `to`.",
+            "before `to`. From 1970-01-01.",
         ),
     ] = None,
     to: Annotated[
         date | None,
         Query(
             description=f"Last club-local day, inclusive. Default: the club's today. At most "
-            f"{MAX_DAYS} days in all."
+            f"{MAX_DAYS} days in all; until 2999-12-31."
         ),
     ] = None,
 ) -> Scope:
@@ -92,3 +101,56 @@ async def referrals(session: SessionDep, scope: ScopeDep) -> ReferralReport:
 async def cohorts(session: SessionDep, scope: ScopeDep) -> CohortReport:
     """Members who joined in the period, by month: still members at 30/60/100 days, visits."""
     return CohortReport.model_validate(await analytics_service.cohorts(session, scope))
+
+
+@router.get(
+    "/analytics/funnel",
+    summary="Call funnel: calls, reached, meetings booked and attended, renewals",
+    status_code=status.HTTP_200_OK,
+    response_model=FunnelReport,
+    responses=_RESPONSES,
+)
+async def funnel(session: SessionDep, scope: ScopeDep) -> FunnelReport:
+    """Service calls first dialled in the period and how far each got, in all and by kind."""
+    return FunnelReport.model_validate(await analytics_service.funnel(session, scope))
+
+
+@router.get(
+    "/analytics/decline-reasons",
+    summary="Why members said no",
+    status_code=status.HTTP_200_OK,
+    response_model=DeclineReasonReport,
+    responses=_RESPONSES,
+)
+async def decline_reasons(session: SessionDep, scope: ScopeDep) -> DeclineReasonReport:
+    """Declined call attempts and declined meeting outcomes in the period, by reason."""
+    return DeclineReasonReport.model_validate(
+        await analytics_service.decline_reasons(session, scope)
+    )
+
+
+@router.get(
+    "/analytics/staff",
+    summary="Retention credit per staff member",
+    status_code=status.HTTP_200_OK,
+    response_model=StaffReport,
+    responses=_RESPONSES,
+)
+async def staff_results(session: SessionDep, scope: ScopeDep) -> StaffReport:
+    """Per staff member: calls, reached, meetings booked and held, renewals, recovered
+    lapsers, new sales."""
+    return StaffReport.model_validate(await analytics_service.staff(session, scope))
+
+
+@router.get(
+    "/analytics/lapse-recovery",
+    summary="Lapsing members won back by a call",
+    status_code=status.HTTP_200_OK,
+    response_model=LapseRecoveryReport,
+    responses=_RESPONSES,
+)
+async def lapse_recovery(session: SessionDep, scope: ScopeDep) -> LapseRecoveryReport:
+    """At-risk members called in the period who came back within 30 days of being reached."""
+    return LapseRecoveryReport.model_validate(
+        await analytics_service.lapse_recovery(session, scope)
+    )

@@ -23,9 +23,13 @@ from app.core.clock import utcnow
 from app.core.timezones import local_date, local_midnight_utc
 from app.errors import Forbidden, RuleViolation
 from app.models import Club
+from app.models.meeting import DeclineReason
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 731
+# Days outside these have no UTC instants on every zone (year 1, year 9999) and no data.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
 TOP_REFERRERS = 10
 
 
@@ -76,6 +80,9 @@ class AnalyticsService:
         today = local_date(club.timezone, as_of or utcnow())
         end = end or today
         start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+        for pointer, day in (("/query/from", start), ("/query/to", end)):
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
+                raise _invalid(pointer, f"dates must lie in {EARLIEST_DAY}..{LATEST_DAY}")
         if start > end:
             raise _invalid("/query/from", "from must not be after to")
         if (end - start).days + 1 > MAX_DAYS:
@@ -133,6 +140,87 @@ class AnalyticsService:
             "top_referrers": await repository.referral_credits(*args, limit=TOP_REFERRERS),
         }
 
+    async def funnel(self, session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        """Service calls first dialled in the period and how far each got: reached,
+        meeting booked, meeting attended, renewal; in all and by call kind."""
+        args = (session, scope.club.id, scope.start_at, scope.end_at)
+        total = await repository.funnel_total(*args)
+        rows = await repository.funnel_by_kind(*args)
+        return {
+            **scope.report(),
+            **_funnel(total),
+            "by_kind": [{"kind": r["kind"], **_funnel(r)} for r in rows],
+        }
+
+    async def decline_reasons(self, session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        """Declined call attempts and declined meeting outcomes in the period, by reason."""
+        counts = {
+            (r["source"], r["reason"]): int(r["count"])
+            for r in await repository.decline_counts(
+                session, scope.club.id, scope.start_at, scope.end_at
+            )
+        }
+        calls = sum(n for (source, _), n in counts.items() if source == "call")
+        meetings = sum(n for (source, _), n in counts.items() if source == "meeting")
+        reasons = []
+        for reason in DeclineReason:
+            c, m = counts.get(("call", reason.value), 0), counts.get(("meeting", reason.value), 0)
+            reasons.append(
+                {
+                    "reason": reason.value,
+                    "calls": c,
+                    "meetings": m,
+                    "total": c + m,
+                    "share": rate(c + m, calls + meetings),
+                    "call_share": rate(c, calls),
+                    "meeting_share": rate(m, meetings),
+                }
+            )
+        return {
+            **scope.report(),
+            "declines": calls + meetings,
+            "call_declines": calls,
+            "meeting_declines": meetings,
+            "reasons": reasons,
+        }
+
+    async def lapse_recovery(self, session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        """At-risk members called in the period who came back within 30 days of being
+        reached; in all and by month of the first dial."""
+        args = (session, scope.club.id, scope.start_at, scope.end_at)
+        today, days = day_of(scope.today), _call_days(scope)
+        totals = await repository.lapse_recovery_total(*args, today=today, days=days)
+        rows = await repository.lapse_recovery_by_month(*args, today=today, days=days)
+        return {
+            **scope.report(),
+            "recovery_days": repository.RECOVERY_DAYS,
+            "totals": _recovery(totals),
+            "by_month": [{"month": r["month"], **_recovery(r)} for r in rows],
+        }
+
+    async def staff(self, session: AsyncSession, scope: Scope) -> dict[str, Any]:
+        """Per staff member: calls, members reached, meetings booked and held, renewals
+        and recovered lapsers beside new sales."""
+        rows = await repository.staff_credits(
+            session,
+            scope.club.id,
+            scope.start_at,
+            scope.end_at,
+            today=day_of(scope.today),
+            days=_call_days(scope),
+        )
+        return {
+            **scope.report(),
+            "staff": [
+                {
+                    "staff_id": r["staff_id"],
+                    "name": r["name"],
+                    **{m: int(r[m]) for m in repository.STAFF_METRICS},
+                }
+                for r in rows
+            ],
+        }
+
     async def cohorts(self, session: AsyncSession, scope: Scope) -> dict[str, Any]:
         """Members who joined in the period, by join month: still members at 30, 60 and
         100 days; visits in their first 100 days."""
@@ -145,6 +233,49 @@ class AnalyticsService:
             session, scope.club.id, scope.start, scope.end, today=day_of(scope.today), days=days
         )
         return {**scope.report(), "cohorts": [_cohort(r) for r in rows]}
+
+
+def _call_days(scope: Scope) -> LocalDays:
+    """Club-local days for call analytics: attempts and visits after the period count
+    (up to today), so the span runs from the period's start to today + the recovery
+    window, with a margin."""
+    today_at = local_midnight_utc(scope.club.timezone, scope.today + timedelta(days=1))
+    return LocalDays(
+        scope.club.timezone,
+        scope.start_at - timedelta(days=2),
+        max(scope.end_at, today_at) + timedelta(days=repository.RECOVERY_DAYS + 2),
+    )
+
+
+def _funnel(counts: dict[str, Any]) -> dict[str, Any]:
+    calls, reached, booked, attended, renewals = (int(counts[s]) for s in repository.FUNNEL_STAGES)
+    return {
+        "calls": calls,
+        "reached": reached,
+        "meetings_booked": booked,
+        "meetings_attended": attended,
+        "renewals": renewals,
+        "rates": {
+            "reached_per_call": rate(reached, calls),
+            "booked_per_reached": rate(booked, reached),
+            "attended_per_booked": rate(attended, booked),
+            "renewed_per_attended": rate(renewals, attended),
+            "renewed_per_call": rate(renewals, calls),
+        },
+    }
+
+
+def _recovery(counts: dict[str, Any]) -> dict[str, Any]:
+    called, reached, recovered, pending = (
+        int(counts[k]) for k in ("called", "reached", "recovered", "pending")
+    )
+    return {
+        "called": called,
+        "reached": reached,
+        "recovered": recovered,
+        "pending": pending,
+        "recovery_rate": rate(recovered, reached - pending),
+    }
 
 
 def _cohort(row: dict[str, Any]) -> dict[str, Any]:

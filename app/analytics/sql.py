@@ -5,6 +5,7 @@ that uses them is the same statement on both; only these leaves differ.
 - `day_number(d)`: the date as whole days since 1970-01-01 (so day differences and
   "N days after" are integer arithmetic).
 - `year_month(d)`: the date's month as text, `YYYY-MM`.
+- `day_month(n)`: the month of a day number (see `day_number`) as text, `YYYY-MM`.
 - `LocalDays(tz, ...).of(instant)`: the club-local day of an instant, as a day number.
   Neither SQLite nor a distributed shard can be relied on for the zone database, so the
   zone's UTC offsets over the span are computed here (zoneinfo) and passed as a CASE.
@@ -66,6 +67,24 @@ def _year_month_pg(element: year_month, compiler: SQLCompiler, **kw: Any) -> str
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
     return f"strftime('%Y-%m', {_arg(element, compiler, **kw)})"
+
+
+class day_month(FunctionElement[str]):  # noqa: N801
+    type = String()
+    inherit_cache = True
+    name = "day_month"
+
+
+@compiles(day_month, "postgresql")
+def _day_month_pg(element: day_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        f"to_char(DATE '1970-01-01' + CAST({_arg(element, compiler, **kw)} AS INTEGER), 'YYYY-MM')"
+    )
+
+
+@compiles(day_month, "sqlite")
+def _day_month_sqlite(element: day_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m', ({_arg(element, compiler, **kw)}) * 86400, 'unixepoch')"
 
 
 # ------------------------------------------------------------------ club-local days

@@ -8,7 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Date, literal, select
 
-from app.analytics.sql import LocalDays, day_number, day_of, utc_offsets, year_month
+from app.analytics.sql import (
+    LocalDays,
+    day_month,
+    day_number,
+    day_of,
+    utc_offsets,
+    year_month,
+)
 from app.core.timezones import local_date, local_midnight_utc
 from app.core.types import UTCDateTime
 from app.db import Database
@@ -58,3 +65,9 @@ async def test_day_number_and_year_month(db: Database) -> None:
             value = literal(d, Date())
             assert await s.scalar(select(day_number(value))) == day_of(d)
             assert await s.scalar(select(year_month(value))) == d.strftime("%Y-%m")
+
+
+async def test_day_month_is_the_month_of_a_day_number(db: Database) -> None:
+    async with db.sessionmaker() as s:
+        for d in (date(1970, 1, 1), date(2024, 2, 29), date(2026, 3, 31), date(2026, 12, 31)):
+            assert await s.scalar(select(day_month(literal(day_of(d))))) == d.strftime("%Y-%m")
