@@ -241,6 +241,13 @@ class CallService:
 
         subject = await self.subject(session, member.id, as_of)
         decision = subject.decide(self.call_request(kind), as_of)
+        if decision.reason is Reason.OPEN_CALL:
+            # Another transaction opened the member's call after our look above (it
+            # committed in between): merge into it like any other open call.
+            existing = await repository.open_call_for_update(session, member.id)
+            if existing is not None:
+                self.merge(existing, kind, reasons, priority, due_from, due_until, membership_id)
+                return Opened(existing, created=False)
         next_at = max(due_from, as_of)
         if not decision.allowed:
             later = decision.next_allowed_at

@@ -1,5 +1,6 @@
 """Real concurrency on PostgreSQL: two manual calls for one member at once end as one
-open call carrying both reasons (the partial unique index decides, the loser merges)."""
+open call carrying both reasons (the partial unique index decides, the loser merges);
+concurrent maintenance runs mark each call due once."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.config import Settings
+from app.core.clock import utcnow
 from app.db import Database
 from app.main import create_app, shutdown, startup
-from app.models import ServiceCall
+from app.models import Event, ServiceCall
+from app.outreach.jobs import call_maintenance
 from tests.fixtures.factories import bearer, make_club, make_token
 from tests.fixtures.ledger import make_member
+from tests.fixtures.outreach import make_call
 
 pytestmark = pytest.mark.postgres_only
 
@@ -60,3 +64,21 @@ async def test_two_concurrent_manual_calls_give_one_call_with_both_reasons(
             ).all()
         assert call.kind == "lapse"
         assert sorted(r["kind"] for r in call.reasons) == ["lapse", "renewal"]
+
+
+async def test_concurrent_maintenance_runs_mark_each_call_due_once(live: dict[str, Any]) -> None:
+    db, club_id = live["db"], live["club_id"]
+    now = utcnow()
+    for _ in range(30):
+        m = await make_member(db, club_id, consents={"calls": True})
+        await make_call(db, m.id, club_id, status="scheduled", due_from=now)
+    results = await asyncio.gather(*(call_maintenance(db, now) for _ in range(3)))
+    assert sum(r["due"] for r in results) == 30
+    async with db.sessionmaker() as s:
+        due_events = await s.scalar(
+            select(func.count()).select_from(Event).where(Event.type == "call.due")
+        )
+        due = await s.scalar(
+            select(func.count()).select_from(ServiceCall).where(ServiceCall.status == "due")
+        )
+    assert (due_events, due) == (30, 30)

@@ -3,17 +3,14 @@ why - set-based and idempotent."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import func, select
 
 from app.db import Database
-from app.models import Checkin, Club, ConsentEvent, Member, ServiceCall
+from app.models import Checkin, ConsentEvent, Member
 from app.outreach.jobs import call_maintenance
 from app.outreach.service import reason
 from tests.fixtures.factories import bearer, make_club
@@ -291,22 +288,3 @@ async def test_the_job_is_registered_and_runs_over_the_api(
     assert (await call_row(db, call.id)).status == "due"
     listed = await client.get("/api/v1/jobs", headers=bearer(admin_token))
     assert "call_maintenance" in listed.text
-
-
-@pytest.mark.postgres_only
-async def test_concurrent_runs_mark_each_call_due_once(isolated_db: Database) -> None:
-    db = isolated_db
-    async with db.session_scope() as s:
-        club = Club(name="Race", timezone="Europe/Moscow", currency="RUB")
-        s.add(club)
-    members = [await make_member(db, club.id, consents={"calls": True}) for _ in range(30)]
-    for m in members:
-        await make_call(db, m.id, club.id, status="scheduled", due_from=NOW)
-    results: list[Any] = await asyncio.gather(*(run(db) for _ in range(3)))
-    assert sum(r["due"] for r in results) == 30
-    assert len(await events(db, "call.due")) == 30
-    async with db.sessionmaker() as s:
-        due = await s.scalar(
-            select(func.count()).select_from(ServiceCall).where(ServiceCall.status == "due")
-        )
-    assert due == 30
