@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.clock import freeze
 from app.db import Database
 from app.models import CallAttempt, Complaint, ConsentEvent, Meeting, Member, ServiceCall
-from tests.fixtures.factories import make_club
+from tests.fixtures.factories import bearer, make_club
 from tests.fixtures.ledger import make_freeze, make_member, make_membership, make_plan
 from tests.fixtures.meetings import add_staff, make_meeting
 from tests.fixtures.outreach import make_call
@@ -637,3 +637,17 @@ class TestOutcomes:
         assert r.status_code == 409
         assert r.json()["code"] == "call_closed"
         await assert_untouched(db, call.id, status)
+
+
+async def test_a_replayed_attempt_is_recorded_once(
+    client: AsyncClient, db: Database, caller: str, member: Member
+) -> None:
+    call = await make_call(db, member.id, member.club_id)
+    url = f"/api/v1/calls/{call.id}/attempts"
+    headers = bearer(caller) | {"Idempotency-Key": "dial-1"}
+    first = await client.post(url, json={"outcome": "no_answer"}, headers=headers)
+    again = await client.post(url, json={"outcome": "no_answer"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert (await call_row(db, call.id)).attempts == 1
+    assert len(await attempts_of(db, call.id)) == 1
