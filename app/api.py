@@ -24,6 +24,7 @@ from app.memberships.router import router as memberships_router
 from app.messaging.router import router as messages_router
 from app.onboarding.router import router as onboarding_router
 from app.outreach.briefing_router import router as briefing_router
+from app.outreach.router import router as calls_router
 from app.plans.router import router as plans_router
 from app.playbooks.router import router as playbooks_router
 from app.promotions.router import quotes_router
@@ -149,6 +150,14 @@ TAGS: list[dict[str, Any]] = [
         "description": "Members recommend people: a lead (name and phone) becomes `joined` "
         "when the person signs up (the referrer is credited) or `lost`.",
     },
+    {
+        "name": "Calls",
+        "description": "Service calls whose only goal is a meeting booked in the club: the "
+        "queue (most urgent first), one open call per member with every reason merged, "
+        "round-robin assignment to callers, attempts checked by the contact policy at the "
+        "moment of dialling (quiet hours in club-local time, consent, caps), and outcomes "
+        "from `meeting_booked` to `do_not_call`.",
+    },
     {"name": "Jobs", "description": "Recurring jobs, their runs, and running one now."},
     {
         "name": "Analytics",
@@ -188,9 +197,10 @@ api_router.include_router(checkins_router, tags=["Check-ins"])
 api_router.include_router(access_router, tags=["Access"])
 api_router.include_router(risk_router, tags=["Risk"])
 api_router.include_router(complaints_router, tags=["Complaints"])
-api_router.include_router(briefing_router)
+api_router.include_router(briefing_router, tags=["Calls"])
 api_router.include_router(feedback_router, tags=["Feedback"])
 api_router.include_router(referrals_router, tags=["Referrals"])
+api_router.include_router(calls_router, tags=["Calls"])
 api_router.include_router(jobs_router, tags=["Jobs"])
 api_router.include_router(analytics_router, tags=["Analytics"])
 api_router.include_router(audit_router, tags=["Audit"])

@@ -11,6 +11,7 @@ from app.jobs.housekeeping import housekeeping
 from app.meetings.jobs import meeting_reminders
 from app.memberships.jobs import freeze_events
 from app.messaging.jobs import messages
+from app.outreach.jobs import call_maintenance
 from app.playbooks.jobs import playbook
 from app.risk.jobs import SCAN_LOCAL_HOUR, lapse_scan
 from app.scheduler import JOBS, JobSpec, register
@@ -107,5 +108,15 @@ def load_jobs() -> None:
             trigger=IntervalTrigger(minutes=15),
             description="Turn each club's due playbook steps into service calls (merged "
             "into the member's open call), messages and staff tasks, each exactly once.",
+        )
+    )
+    register(
+        JobSpec(
+            name="call_maintenance",
+            func=call_maintenance,
+            trigger=IntervalTrigger(minutes=5),
+            description="Service calls: close moot ones with why (visits resumed, renewed, "
+            "renewal meeting booked, frozen, opted out), expire those past their window, and "
+            "mark scheduled calls due when their time comes (call.due once each).",
         )
     )

@@ -27,7 +27,6 @@ _RESPONSES[404] = {**_RESPONSES[404], "description": "`call_not_found` (or anoth
     status_code=status.HTTP_200_OK,
     response_model=Briefing,
     responses=_RESPONSES,
-    tags=["calls"],
 )
 async def call_briefing(
     call_id: Annotated[uuid.UUID, Path(description="Service call id.")],
