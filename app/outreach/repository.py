@@ -215,30 +215,66 @@ def renewal_meeting_booked() -> ColumnElement[bool]:
     )
 
 
+def _freeze_covering_today(today: date) -> Select[Any]:
+    """Live freezes covering `today` of the call's member's membership - the call's, or
+    any when the call names none (correlated to `ServiceCall`)."""
+    return (
+        select(Freeze.end_date)
+        .join(Membership, Membership.id == Freeze.membership_id)
+        .where(
+            Membership.member_id == ServiceCall.member_id,
+            or_(
+                ServiceCall.membership_id.is_(None),
+                Membership.id == ServiceCall.membership_id,
+            ),
+            Membership.cancelled_at.is_(None),
+            Membership.start_date <= today,
+            Membership.end_date >= today,
+            Freeze.cancelled_at.is_(None),
+            Freeze.start_date <= today,
+            Freeze.end_date >= today,
+        )
+    )
+
+
+# Renewal and lapse calls wait for the end of a freeze (DESIGN §3) instead of closing.
+FREEZE_DEFERRED_KINDS = (CallKind.RENEWAL.value, CallKind.LAPSE.value)
+
+
 def frozen(club_ids: Collection[uuid.UUID], today: date) -> ColumnElement[bool]:
-    """Calls (other than post-freeze ones) of clubs whose local date is `today`, whose
-    member's membership - the call's, or any when the call names none - is frozen today."""
+    """Calls made moot by a freeze: of clubs whose local date is `today`, whose member's
+    membership is frozen today - except post-freeze calls, and renewal and lapse calls,
+    which move to after the freeze (`frozen_calls_to_defer`)."""
     return and_(
         ServiceCall.club_id.in_(list(club_ids)),
-        ServiceCall.kind != CallKind.POST_FREEZE.value,
-        exists(
-            select(Freeze.id)
-            .join(Membership, Membership.id == Freeze.membership_id)
-            .where(
-                Membership.member_id == ServiceCall.member_id,
-                or_(
-                    ServiceCall.membership_id.is_(None),
-                    Membership.id == ServiceCall.membership_id,
-                ),
-                Membership.cancelled_at.is_(None),
-                Membership.start_date <= today,
-                Membership.end_date >= today,
-                Freeze.cancelled_at.is_(None),
-                Freeze.start_date <= today,
-                Freeze.end_date >= today,
-            )
-        ),
+        ServiceCall.kind.not_in([CallKind.POST_FREEZE.value, *FREEZE_DEFERRED_KINDS]),
+        exists(_freeze_covering_today(today)),
     )
+
+
+async def frozen_calls_to_defer(
+    session: AsyncSession,
+    club_ids: Collection[uuid.UUID],
+    today: date,
+    *,
+    skip_locked: bool,
+) -> list[tuple[ServiceCall, date]]:
+    """Open renewal/lapse calls of these clubs whose member is frozen today, with the last
+    day of the freeze (the latest, if several cover today); row-locked."""
+    last_day = _freeze_covering_today(today).with_only_columns(func.max(Freeze.end_date))
+    until = last_day.scalar_subquery()
+    stmt = (
+        select(ServiceCall, until)
+        .where(
+            ServiceCall.club_id.in_(list(club_ids)),
+            ServiceCall.status.in_(OPEN_VALUES),
+            ServiceCall.kind.in_(FREEZE_DEFERRED_KINDS),
+            exists(_freeze_covering_today(today)),
+        )
+        .order_by(ServiceCall.id)
+        .with_for_update(skip_locked=skip_locked, of=ServiceCall)
+    )
+    return [(call, end) for call, end in (await session.execute(stmt)).tuples() if end]
 
 
 def opted_out() -> ColumnElement[bool]:

@@ -737,11 +737,16 @@ class CallService:
         counts: dict[str, int] = {}
         counts["opted_out"] = await close(repository.opted_out(), "opted_out")
         by_day: dict[Any, list[uuid.UUID]] = defaultdict(list)
+        zones: dict[uuid.UUID, str] = {}
         for club in await repository.clubs_with_open_calls(session):
             by_day[local_date(club.timezone, as_of)].append(club.id)
-        counts["frozen"] = 0
+            zones[club.id] = club.timezone
+        counts["frozen"] = counts["deferred_frozen"] = 0
         for day, club_ids in by_day.items():
             counts["frozen"] += await close(repository.frozen(club_ids, day), "frozen")
+            counts["deferred_frozen"] += await self._defer_frozen(
+                session, club_ids, day, zones, as_of, skip_locked=skip
+            )
         counts["renewed"] = await close(repository.renewed(), "renewed")
         counts["renewal_meeting_booked"] = await close(
             repository.renewal_meeting_booked(), "renewal_meeting_booked"
@@ -765,6 +770,37 @@ class CallService:
             if len(batch) < DUE_BATCH:
                 break
         return counts
+
+    @staticmethod
+    async def _defer_frozen(
+        session: AsyncSession,
+        club_ids: builtins.list[uuid.UUID],
+        today: Any,
+        zones: dict[uuid.UUID, str],
+        as_of: datetime,
+        *,
+        skip_locked: bool,
+    ) -> int:
+        """Renewal and lapse calls of a frozen member move to the club-local day after the
+        freeze (DESIGN §3), keeping the length of their window. Idempotent: a call already
+        moved past the freeze is not moved again."""
+        moved = 0
+        rows = await repository.frozen_calls_to_defer(
+            session, club_ids, today, skip_locked=skip_locked
+        )
+        for call, last_day in rows:
+            resume = local_midnight_utc(zones[call.club_id], last_day + timedelta(days=1))
+            if call.next_attempt_at is not None and call.next_attempt_at >= resume:
+                continue
+            window = max(call.due_until - call.due_from, timedelta(days=1))
+            call.status = CallStatus.SCHEDULED.value
+            call.next_attempt_at = resume
+            call.due_from = max(call.due_from, resume)
+            call.due_until = max(call.due_until, call.due_from + window)
+            call.updated_at = as_of
+            moved += 1
+        await session.flush()
+        return moved
 
     @staticmethod
     async def _visits_resumed(session: AsyncSession, as_of: datetime) -> builtins.list[uuid.UUID]:

@@ -26,6 +26,7 @@ QUIET = {
     "expired": 0,
     "opted_out": 0,
     "frozen": 0,
+    "deferred_frozen": 0,
     "renewed": 0,
     "renewal_meeting_booked": 0,
     "visits_resumed": 0,
@@ -194,19 +195,29 @@ class TestMoot:
         await make_meeting(db, member, starts_at=NOW + timedelta(days=3), call_id=call.id)
         assert await run(db) == QUIET
 
-    async def test_calls_close_while_the_membership_is_frozen_except_post_freeze(
+    async def test_a_freeze_closes_calls_but_moves_renewal_and_lapse_calls_after_it(
         self, db: Database, club_id: uuid.UUID
     ) -> None:
         plan = await make_plan(db, club_id)
         ids = {}
-        for kind in ("lapse", "post_freeze"):
+        for kind in ("welcome", "lapse", "renewal", "post_freeze"):
             m = await make_member(db, club_id, consents={"calls": True})
             ms = await make_membership(db, m, plan, start_date=date(2026, 6, 1))
             await make_freeze(db, ms, start_date=date(2026, 11, 28), end_date=date(2026, 12, 5))
             ids[kind] = (await make_call(db, m.id, club_id, kind=kind)).id
-        assert (await run(db))["frozen"] == 1
-        await assert_closed(db, ids["lapse"], "cancelled", "frozen")
+        counts = await run(db)
+        assert (counts["frozen"], counts["deferred_frozen"]) == (1, 2)
+        await assert_closed(db, ids["welcome"], "cancelled", "frozen")
         await assert_open(db, ids["post_freeze"])
+        # DESIGN §3: renewal and lapse calls move to the first Moscow day after the freeze,
+        # keeping their 7-day window.
+        for kind in ("lapse", "renewal"):
+            call = await call_row(db, ids[kind])
+            assert call.status == "scheduled"
+            assert call.next_attempt_at == utc("2026-12-05T21:00:00+00:00")
+            assert call.due_from == call.next_attempt_at
+            assert call.due_until == call.due_from + timedelta(days=7)
+        assert await run(db) == QUIET  # moved once, not again
 
     async def test_frozen_is_judged_on_each_clubs_local_date(
         self, client: AsyncClient, db: Database, admin_token: str, club_id: uuid.UUID
@@ -223,7 +234,7 @@ class TestMoot:
             m = await make_member(db, cid, consents={"calls": True})
             ms = await make_membership(db, m, plan, start_date=date(2026, 6, 1))
             await make_freeze(db, ms, start_date=date(2026, 12, 2), end_date=date(2026, 12, 9))
-            calls[name] = (await make_call(db, m.id, m.club_id, kind="renewal")).id
+            calls[name] = (await make_call(db, m.id, m.club_id, kind="welcome")).id
         assert (await run(db, as_of))["frozen"] == 1
         assert (await call_row(db, calls["akl"])).close_reason == "frozen"
         await assert_open(db, calls["msk"])
