@@ -124,3 +124,10 @@ PERSONAL_DATES = (
 )
 
 FREEZE_REASONS = ("Business trip", "Knee injury, doctor's note", "Holiday at the seaside")
+
+# (category, what the member said at the desk, severity)
+COMPLAINTS = (
+    ("cleanliness", "The women's changing room was not cleaned all evening.", "medium"),
+    ("classes", "The Saturday yoga class was cancelled without any notice.", "low"),
+    ("equipment", "Half of the treadmills have been out of order for a week.", "high"),
+)

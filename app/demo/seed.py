@@ -25,6 +25,8 @@ from app.checkins.parsing import Item, RowContext
 from app.checkins.service import checkin_service
 from app.clubs.schemas import ClubCreate
 from app.clubs.service import club_service
+from app.complaints.schemas import Compensation, ComplaintResolve, RootCause
+from app.complaints.service import ComplaintCategory, ComplaintSource, complaint_service
 from app.core.clock import utcnow
 from app.core.timezones import local_date, local_to_utc
 from app.db import Database
@@ -37,10 +39,14 @@ from app.memberships.freeze_service import freeze_service
 from app.memberships.schemas import FreezeCreate, MembershipCreate
 from app.memberships.service import membership_service
 from app.memberships.terms import anniversary
-from app.models import Club, Plan, Staff
+from app.models import Club, Plan, ServiceCall, Staff
 from app.models.meeting import MeetingPurpose
+from app.models.outreach import ComplaintSeverity
+from app.outreach.jobs import call_maintenance
+from app.outreach.repository import OPEN_VALUES
 from app.plans.schemas import AccessWindow, FreezePolicy, PlanCreate
 from app.plans.service import plan_service
+from app.playbooks.jobs import playbook
 from app.promotions.pricing import PromotionKind
 from app.promotions.schemas import PromotionCreate
 from app.promotions.service import promotion_service
@@ -94,6 +100,8 @@ class DemoResult:
     checkins: int = 0
     assessed: int = 0
     risk_levels: dict[str, int] = field(default_factory=dict)
+    complaints: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         def counts(d: dict[str, int]) -> str:
@@ -106,7 +114,8 @@ class DemoResult:
             f"{counts(self.memberships)}; {self.freezes} freezes; "
             f"{self.meetings} renewal meetings booked; "
             f"{self.checkins:,} check-ins; "
-            f"lapse scan of {self.assessed} members: {counts(self.risk_levels)}."
+            f"lapse scan of {self.assessed} members: {counts(self.risk_levels)}; "
+            f"{self.complaints} complaints; open service calls: {counts(self.calls)}."
         )
 
 
@@ -398,6 +407,50 @@ async def build(
         scanned = await risk_service.scan_club(s, to_scan, as_of=as_of)
         result.assessed = scanned.members
         result.risk_levels = {k: v for k, v in scanned.levels.items() if v}
+
+        # Complaints from the desk: two open, one resolved with a week of compensation
+        # (whose follow-up call the playbook schedules).
+        desk = principals[Role.FRONT_DESK][0]
+        complainants = [sch.member_id for sch in schedules if sch.end >= today][-3:]
+        for member_id, (category, text, severity) in zip(
+            complainants, people.COMPLAINTS, strict=False
+        ):
+            member = await member_service.get(s, desk, member_id)
+            complaint = await complaint_service.open(
+                s,
+                desk,
+                member,
+                category=ComplaintCategory(category),
+                description=text,
+                severity=ComplaintSeverity(severity),
+                source=ComplaintSource.DESK,
+                as_of=as_of - timedelta(days=5),
+                owner_id=manager.staff_id,
+            )
+            result.complaints += 1
+            if category == "equipment":
+                await complaint_service.resolve(
+                    s,
+                    manager,
+                    complaint,
+                    ComplaintResolve(
+                        resolution="The treadmills were repaired the same day; we apologised.",
+                        root_cause=RootCause.EQUIPMENT_FAILURE,
+                        compensation=Compensation(bonus_days=7),
+                    ),
+                    as_of=as_of - timedelta(days=3),
+                )
+
+    # Today's playbook and call upkeep: the callers' queue for the day.
+    await playbook(db, as_of)
+    await call_maintenance(db, as_of)
+    async with db.sessionmaker() as s:
+        rows = await s.execute(
+            select(ServiceCall.kind, func.count())
+            .where(ServiceCall.club_id == result.club_id, ServiceCall.status.in_(OPEN_VALUES))
+            .group_by(ServiceCall.kind)
+        )
+        result.calls = dict(rows.tuples().all())
     return result
 
 

@@ -10,18 +10,31 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
 from app.config import Settings
+from app.core.clock import freeze
 from app.core.timezones import local_date
 from app.db import Database
 from app.demo.seed import TIMEZONE, DemoRefused, DemoResult, build
 from app.main import create_app
-from app.models import ApiToken, Checkin, Freeze, Member, Membership, RiskAssessment
+from app.models import (
+    ApiToken,
+    Checkin,
+    Complaint,
+    Freeze,
+    Member,
+    Membership,
+    RiskAssessment,
+    ServiceCall,
+)
 from tests.fixtures.factories import bearer
 
 AS_OF = datetime(2026, 3, 15, 9, 30, tzinfo=UTC)
 
 
 async def _built(isolated_db: Database, members: int = 60) -> DemoResult:
-    return await build(isolated_db, members=members, as_of=AS_OF)
+    # The demo runs at "now": rows stamped by the clock (sales, resolutions) and the
+    # jobs' as_of must agree, as they do in `serve --demo`.
+    with freeze(AS_OF):
+        return await build(isolated_db, members=members, as_of=AS_OF)
 
 
 class TestBuild:
@@ -125,3 +138,40 @@ class TestRefusal:
             await _built(isolated_db, members=5)
         async with isolated_db.sessionmaker() as s:
             assert await s.scalar(select(func.count()).select_from(Member)) == 5
+
+
+class TestOutreach:
+    async def test_the_callers_queue_and_complaints_are_there_from_the_start(
+        self, isolated_db: Database
+    ) -> None:
+        result = await _built(isolated_db, members=120)
+        assert result.complaints == 3
+        async with isolated_db.sessionmaker() as s:
+            kinds = dict(
+                (
+                    await s.execute(
+                        select(ServiceCall.kind, func.count())
+                        .where(ServiceCall.status.in_(["scheduled", "due", "in_progress"]))
+                        .group_by(ServiceCall.kind)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            resolved = (
+                await s.scalars(select(Complaint).where(Complaint.status == "resolved"))
+            ).one()
+            extended = await s.get(Membership, resolved.membership_id)
+            members_with_open_calls = await s.scalar(
+                select(func.count(func.distinct(ServiceCall.member_id))).where(
+                    ServiceCall.status.in_(["scheduled", "due", "in_progress"])
+                )
+            )
+        assert kinds == result.calls
+        assert kinds.get("lapse", 0) > 0
+        assert kinds.get("renewal", 0) > 0
+        assert kinds.get("complaint_follow_up", 0) == 1  # 3 days after the resolution
+        assert sum(kinds.values()) == members_with_open_calls  # one open call per member
+        assert resolved.compensation_bonus_days == 7
+        assert extended is not None
+        assert extended.bonus_days == 7
