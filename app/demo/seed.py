@@ -180,6 +180,10 @@ async def build(
                 currency="RUB",
                 address="12 Sadovaya St, Moscow",
                 phone="+74951234567",
+                # Round the clock, so that the README walkthrough's call can be made at
+                # whatever hour it is tried; a real club keeps 09:00-21:00 or its own.
+                quiet_hours_start=time(0),
+                quiet_hours_end=time(23, 59, 59),
             ),
         )
         result = DemoResult(club_id=club.id, admin_token=admin_raw)
@@ -506,6 +510,9 @@ async def _sell(
         as_of=as_of,
     )
     m = view.membership
+    # Sold on its first day (a history, not all "just bought": the days of silence after
+    # a purchase would otherwise hold every member's calls).
+    m.created_at = min(as_of, local_to_utc(TIMEZONE, start, time(12)))
     frozen = None
     if term is Term.FROZEN:
         first = today - timedelta(days=rng.randint(2, 6))
