@@ -77,8 +77,9 @@ def operation_id(route: APIRoute) -> str:
 
 # OpenAPI links: how one operation's answer feeds the next, so clients (and schemathesis'
 # stateful runs) can follow the main flows: club -> member -> membership -> freeze /
-# renewal, and meeting -> outcome. (method, path, status) -> {name: link}; a link whose
-# route is not mounted is skipped.
+# renewal; member -> call -> briefing / attempt -> meeting -> outcome; complaint ->
+# resolve. (method, path, status) -> {name: link}; a link whose route is not mounted is
+# skipped.
 LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("post", "/api/v1/clubs", "201"): {
         "AddMember": {
@@ -101,6 +102,53 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
             "operationId": "create_membership",
             "requestBody": {"member_id": "$response.body#/id"},
             "description": "Sell the new member a membership (plan_id and start_date to add).",
+        },
+        "OpenCall": {
+            "operationId": "create_call",
+            "requestBody": {"member_id": "$response.body#/id"},
+            "description": "Open a service call for the new member (kind to add).",
+        },
+        "OpenComplaint": {
+            "operationId": "create_complaint",
+            "requestBody": {"member_id": "$response.body#/id"},
+            "description": "Record the member's complaint (category, description, ...).",
+        },
+    },
+    ("post", "/api/v1/calls", "201"): {
+        "GetCall": {
+            "operationId": "get_call",
+            "parameters": {"call_id": "$response.body#/id"},
+        },
+        "GetBriefing": {
+            "operationId": "call_briefing",
+            "parameters": {"call_id": "$response.body#/id"},
+            "description": "Everything to know before dialling.",
+        },
+        "RecordAttempt": {
+            "operationId": "record_attempt",
+            "parameters": {"call_id": "$response.body#/id"},
+            "description": "Record what came of the call (meeting_booked books the meeting).",
+        },
+    },
+    ("post", "/api/v1/calls/{call_id}/attempts", "201"): {
+        "GetCallAfterAttempt": {
+            "operationId": "get_call",
+            "parameters": {"call_id": "$response.body#/call_id"},
+        },
+        "GetBookedMeeting": {
+            "operationId": "get_meeting",
+            "parameters": {"meeting_id": "$response.body#/call/meeting_id"},
+            "description": "The meeting a meeting_booked attempt booked.",
+        },
+    },
+    ("post", "/api/v1/complaints", "201"): {
+        "GetComplaint": {
+            "operationId": "get_complaint",
+            "parameters": {"complaint_id": "$response.body#/id"},
+        },
+        "ResolveComplaint": {
+            "operationId": "resolve_complaint",
+            "parameters": {"complaint_id": "$response.body#/id"},
         },
     },
     ("post", "/api/v1/memberships", "201"): {

@@ -29,7 +29,7 @@ Reader = Annotated[Principal, Depends(requires(Perm.COMPLAINTS_READ))]
 Writer = Annotated[Principal, Depends(requires(Perm.COMPLAINTS_WRITE))]
 
 
-async def get_complaint(
+async def complaint_of_path(
     complaint_id: Annotated[uuid.UUID, Path(description="Complaint id.")],
     session: SessionDep,
     principal: Reader,
@@ -39,7 +39,7 @@ async def get_complaint(
     return await complaint_service.get(session, principal, complaint_id)
 
 
-ComplaintDep = Annotated[Complaint, Depends(get_complaint)]
+ComplaintDep = Annotated[Complaint, Depends(complaint_of_path)]
 
 
 def _responses(*statuses: int, codes: dict[int, str]) -> dict[int | str, Any]:
@@ -133,7 +133,7 @@ async def list_complaints(
     response_model=ComplaintRead,
     responses=error_responses(401, 403, 404, 422),
 )
-async def get_complaint_route(complaint: ComplaintDep, response: Response) -> ComplaintRead:
+async def get_complaint(complaint: ComplaintDep, response: Response) -> ComplaintRead:
     """One case with its resolution; the `ETag` header is for `If-Match` on PATCH."""
     return _with_etag(complaint, response)
 

@@ -15,7 +15,13 @@ from app.dependencies import IfMatch, PageDep, SessionDep, SettingsDep, requires
 from app.errors import error_responses
 from app.models import ServiceCall
 from app.models.outreach import CallKind, CallStatus
-from app.outreach.schemas import AttemptCreate, AttemptRead, CallCreate, CallRead, CallUpdate
+from app.outreach.schemas import (
+    CallAttemptCreate,
+    CallAttemptRead,
+    CallCreate,
+    CallRead,
+    CallUpdate,
+)
 from app.outreach.service import call_service
 from app.routing import AppRoute
 
@@ -153,16 +159,16 @@ async def update_call(
     "/calls/{call_id}/attempts",
     summary="Record a call attempt and its outcome",
     status_code=status.HTTP_201_CREATED,
-    response_model=AttemptRead,
+    response_model=CallAttemptRead,
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def record_attempt(
     call_id: CallId,
-    data: AttemptCreate,
+    data: CallAttemptCreate,
     response: Response,
     session: SessionDep,
     principal: Writer,
-) -> AttemptRead:
+) -> CallAttemptRead:
     """The contact policy is checked now (409 `contact_not_allowed` with `retry_after`);
     409 `call_closed` on a closed call. `meeting_booked` books the meeting (its 409s:
     `slot_taken`, `member_has_meeting`) and completes the call; `no_answer`/`voicemail`
@@ -174,4 +180,4 @@ async def record_attempt(
     call = await call_service.get(session, principal, call_id, lock=True)
     attempt = await call_service.attempt(session, principal, call, data, as_of=utcnow())
     response.headers["Location"] = f"/api/v1/calls/{call.id}"
-    return AttemptRead.of(attempt, call)
+    return CallAttemptRead.of(attempt, call)

@@ -130,7 +130,7 @@ class AttemptComplaint(InputSchema):
     severity: ComplaintSeverity
 
 
-class AttemptCreate(InputSchema):
+class CallAttemptCreate(InputSchema):
     model_config = {
         "json_schema_extra": {
             "examples": [
@@ -169,7 +169,7 @@ class AttemptCreate(InputSchema):
     complaint: AttemptComplaint | None = None
 
 
-class AttemptRead(Schema):
+class CallAttemptRead(Schema):
     id: uuid.UUID
     call_id: uuid.UUID
     club_id: uuid.UUID
@@ -186,6 +186,6 @@ class AttemptRead(Schema):
     call: CallRead = Field(description="The call as updated by this attempt.")
 
     @classmethod
-    def of(cls, attempt: CallAttempt, call: ServiceCall) -> AttemptRead:
+    def of(cls, attempt: CallAttempt, call: ServiceCall) -> CallAttemptRead:
         data: dict[str, Any] = {k: getattr(attempt, k) for k in cls.model_fields if k != "call"}
         return cls(**data, call=CallRead.of(call))

@@ -55,7 +55,7 @@ from app.models import CallAttempt, ConsentEvent, Member, ServiceCall
 from app.models.meeting import MeetingPurpose
 from app.models.outreach import KIND_PRECEDENCE, CallKind, CallOutcome, CallStatus
 from app.outreach import repository
-from app.outreach.schemas import AttemptCreate, CallCreate, CallUpdate
+from app.outreach.schemas import CallAttemptCreate, CallCreate, CallUpdate
 from app.policy.contact import (
     Category,
     Channel,
@@ -530,7 +530,7 @@ class CallService:
         session: AsyncSession,
         actor: Principal,
         call: ServiceCall,
-        data: AttemptCreate,
+        data: CallAttemptCreate,
         *,
         as_of: datetime,
     ) -> CallAttempt:
@@ -638,7 +638,7 @@ class CallService:
         return attempt
 
     @staticmethod
-    def _check_payload(data: AttemptCreate, as_of: datetime) -> None:
+    def _check_payload(data: CallAttemptCreate, as_of: datetime) -> None:
         needed = _NEEDS.get(data.outcome)
         for field in _NEEDS.values():
             given = getattr(data, field) is not None
