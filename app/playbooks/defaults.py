@@ -118,7 +118,7 @@ DEFAULT_STEPS: tuple[dict[str, Any], ...] = (
         "Complaint follow-up call",
     ),
     _call(
-        "lapse_call", L, 0, 7, CallKind.LAPSE, 85, "Lapse call", risk_levels=["at_risk", "lapsed"]
+        "lapse_call", L, 0, 7, CallKind.LAPSE, 70, "Lapse call", risk_levels=["at_risk", "lapsed"]
     ),
     _message(
         "whats_new",
