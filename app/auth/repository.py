@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -37,6 +37,7 @@ _T = ApiToken.__table__.c
 _S = Staff.__table__.c
 # Every request runs this: one Core statement (no ORM entities, no eager-load queries)
 # returning one row per club of the token's staff member, or one row without a club.
+# Built once with a bound parameter, so its cache key is computed once, not per request.
 _CREDENTIAL = (
     select(
         _T.id,
@@ -57,11 +58,12 @@ _CREDENTIAL = (
     .select_from(ApiToken.__table__)
     .outerjoin(Staff.__table__, _S.id == _T.staff_id)
     .outerjoin(staff_clubs, staff_clubs.c.staff_id == _S.id)
+    .where(_T.token_hash == bindparam("token_hash"))
 )
 
 
 async def credential_by_hash(session: AsyncSession, token_hash: str) -> Credential | None:
-    rows = (await session.execute(_CREDENTIAL.where(_T.token_hash == token_hash))).all()
+    rows = (await session.execute(_CREDENTIAL, {"token_hash": token_hash})).all()
     if not rows:
         return None
     (tid, kind, name, staff_id, club_id, member_id, scopes, used, revoked, expires) = rows[0][:10]
