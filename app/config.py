@@ -18,7 +18,14 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./club-renewal.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Connections kept open per process (PostgreSQL); as many again may be "
+        "opened under bursts but are closed when returned, so size it for the usual "
+        "concurrency.",
+    )
     database_echo: bool = False
 
     environment: Literal["development", "production", "test"] = "development"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -38,21 +39,61 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+# A pooled connection that sat idle at least this long is pinged before it is handed out
+# (SQLAlchemy's pre-ping, which asyncpg's adapter does in three round trips). One that
+# was returned moments ago is not: under load every connection is reused within
+# milliseconds, and pinging each checkout cost a sixth of a check-in's server time. A
+# connection that died in that short gap (a server or network failure that started
+# then) fails its statement with 503 `service_unavailable` like any connection that
+# dies mid-request, and that disconnect invalidates the whole pool, so the next
+# checkouts reconnect.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_if_idle(engine: AsyncEngine) -> None:
+    dialect = engine.sync_engine.dialect
+
+    def on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = None  # fresh: no ping needed (nor does pre-ping)
+
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as err:
+            if dialect.is_disconnect(err, dbapi_connection, None):
+                # The pool's own pre-ping failure path: invalidate every connection
+                # older than now and hand out a fresh one.
+                raise exc.InvalidatePoolError() from err
+            raise
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "checkin", on_checkin)
+    event.listen(engine.sync_engine, "checkout", on_checkout)
+
+
+def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )
+    _ping_if_idle(engine)
+    return engine
 
 
 def make_sessionmaker(bind: AsyncEngine | AsyncConnection) -> async_sessionmaker[AsyncSession]:

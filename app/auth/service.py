@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit_service
 from app.auth import repository
 from app.auth.permissions import Perm, Principal, Role, permissions_for
+from app.auth.repository import Credential
 from app.errors import Forbidden, NotFound, RuleViolation, Unauthorized
 from app.models import ApiToken, Club, Staff
 
@@ -35,7 +36,7 @@ class AuthService:
     async def authenticate(self, session: AsyncSession, raw: str, now: datetime) -> Principal:
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
             raise Unauthorized("The bearer token is not valid.", code="invalid_token")
-        token = await repository.get_by_hash(session, hash_secret(raw))
+        token = await repository.credential_by_hash(session, hash_secret(raw))
         if token is None:
             raise Unauthorized("The bearer token is not valid.", code="invalid_token")
         if token.revoked_at is not None:
@@ -46,12 +47,11 @@ class AuthService:
             await repository.touch(session, token.id, now)
         return self.principal_for(token)
 
-    def principal_for(self, token: ApiToken) -> Principal:
+    def principal_for(self, token: Credential) -> Principal:
         if token.kind == "staff":
-            staff = token.staff
-            if staff is None or not staff.active:
+            if not token.staff_active or token.staff_name is None:  # no staff, or inactive
                 raise Unauthorized("This token's staff member is inactive.", code="token_revoked")
-            roles = frozenset(staff.roles)
+            roles = frozenset(token.staff_roles or ())
             perms = permissions_for(roles)
             if token.scopes is not None:
                 perms = perms & frozenset(Perm(s) for s in token.scopes)
@@ -59,11 +59,11 @@ class AuthService:
             return Principal(
                 token_id=token.id,
                 kind="staff",
-                name=staff.name,
-                staff_id=staff.id,
+                name=token.staff_name,
+                staff_id=token.staff_id,
                 roles=roles,
                 permissions=perms,
-                club_ids=None if chain_wide else frozenset(staff.club_ids),
+                club_ids=None if chain_wide else token.staff_club_ids,
             )
         return Principal(
             token_id=token.id,

@@ -173,6 +173,15 @@ def _text(raw: Mapping[str, Any], name: str, limit: int) -> str | None:
     value = raw.get(name)
     if value is None:
         return None
+    if type(value) is str:  # the common case first (every CSV cell)
+        value = value.strip()
+        if not value:
+            return None
+        if len(value) > limit:
+            raise _Bad("invalid_field", f"{name} must be at most {limit} characters")
+        if "\x00" in value:
+            raise _Bad("invalid_field", f"{name} must not contain NUL characters")
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
@@ -438,8 +447,7 @@ async def parse_csv(chunks: AsyncIterator[bytes], ctx: RowContext) -> AsyncItera
                 detail = f"expected {len(header)} fields, got {len(fields)}"
                 out.append((index, number, ("malformed_csv", detail)))
             else:
-                values = [v.strip() for v in fields]
-                row = {n: v for n, v in zip(header, values, strict=True) if v}
+                row = {n: v for n, f in zip(header, fields, strict=True) if (v := f.strip())}
                 out.append((index, number, row))
             index += 1
         if out:

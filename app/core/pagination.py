@@ -93,7 +93,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(  # async: no I/O, so no thread-pool hop per request
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (max {MAX_LIMIT}).")
     ] = DEFAULT_LIMIT,

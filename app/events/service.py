@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from fastapi.encoders import jsonable_encoder
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.permissions import Principal
@@ -37,22 +38,82 @@ EVENT_TYPES = (
 _FEED_SCOPE = "events"
 PURGE_BATCH = 5000
 MAX_PURGE_BATCHES = 200
+EMIT_MANY_ROWS = 1000  # events per INSERT statement of emit_many()
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def encode_data(value: Any) -> Any:
+    """`jsonable_encoder(value)` for an event payload, with the types payloads are made
+    of (text, numbers, ids, instants, dates, lists, dicts) converted directly: the same
+    result without its generic walk, which cost more than the rest of emitting an event.
+    Anything else (enums, decimals, models...) goes to jsonable_encoder itself."""
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is uuid.UUID:
+        return str(value)
+    if t is datetime or t is date:
+        return value.isoformat()
+    if t is list or t is tuple:
+        return [encode_data(v) for v in value]
+    if t is dict and all(type(k) is str and not k.startswith("_sa") for k in value):
+        return {k: encode_data(v) for k, v in value.items()}
+    return jsonable_encoder(value)
+
+
+def _check_type(type: str) -> None:
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
 
 
 async def emit(
     session: AsyncSession, type: str, data: dict[str, Any], *, club_id: uuid.UUID | None
 ) -> Event:
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type!r}")
+    _check_type(type)
     event = Event(
         public_id=new_id(),
         type=type,
         club_id=club_id,
-        data=jsonable_encoder(data),
+        data=encode_data(data),
         created_at=utcnow(),
     )
     session.add(event)
     return event
+
+
+async def emit_many(
+    session: AsyncSession,
+    type: str,
+    payloads: Sequence[dict[str, Any]],
+    *,
+    club_id: uuid.UUID | None,
+) -> int:
+    """`emit()` for many events of one type and club: the same rows in the caller's
+    transaction, written at once in multi-row INSERTs of EMIT_MANY_ROWS, without an ORM
+    object per event (a scan emits thousands). Ids follow the order of `payloads`, and
+    changes still pending in the session (earlier `emit()`s included) are flushed first,
+    so the feed shows the events in the order they were emitted. All get one
+    `created_at`. Returns how many were written."""
+    _check_type(type)
+    if not payloads:
+        return 0
+    now = utcnow()
+    rows = [
+        {
+            "public_id": new_id(),
+            "type": type,
+            "club_id": club_id,
+            "data": encode_data(data),
+            "created_at": now,
+        }
+        for data in payloads
+    ]
+    await session.flush()
+    table = cast(Table, Event.__table__)  # Core: no ORM bookkeeping per row
+    for i in range(0, len(rows), EMIT_MANY_ROWS):
+        await session.execute(insert(table), rows[i : i + EMIT_MANY_ROWS])
+    return len(rows)
 
 
 def position_of(event: Event) -> str:

@@ -142,15 +142,31 @@ class MemberFeatures:
     visits_2_weeks: int = 0  # visits in the last 2 weeks (today - 13 .. today)
     planned_per_week: int | None = None  # days a week in the member's visit plan
     plan_since: date | None = None  # local date the visit plan was last saved
+    # Derived once in __post_init__: a scan scores every member, and these were
+    # recomputed dozens of times per member (exposure() is called for every window).
+    _window_start: date = field(init=False, repr=False, compare=False)
+    _history_start: date = field(init=False, repr=False, compare=False)
+    _gap_days: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        window_start = self.today - timedelta(days=WINDOW_DAYS - 1)
+        object.__setattr__(self, "_window_start", window_start)
+        object.__setattr__(self, "_history_start", max(window_start, self.tenure_start))
+        if self.last_visit is None:
+            # No visit at all: the first day of the history counts as missed too.
+            gap = self.exposure(self._history_start, self.today)
+        else:
+            gap = self.exposure(self.last_visit + timedelta(days=1), self.today)
+        object.__setattr__(self, "_gap_days", gap)
 
     @property
     def window_start(self) -> date:
-        return self.today - timedelta(days=WINDOW_DAYS - 1)
+        return self._window_start
 
     @property
     def history_start(self) -> date:
         """First day that counts: the window start or the tenure start, if later."""
-        return max(self.window_start, self.tenure_start)
+        return self._history_start
 
     @property
     def fresh_plan(self) -> int | None:
@@ -183,21 +199,20 @@ class MemberFeatures:
     def exposure(self, first: date, last: date) -> int:
         """Days in [first, last] on which the member could have come: inside the tenure
         and the window, and not frozen."""
-        first = max(first, self.history_start)
-        last = min(last, self.today)
+        if first < self._history_start:
+            first = self._history_start
+        if last > self.today:
+            last = self.today
         if last < first:
             return 0
-        return (last - first).days + 1 - self.frozen_days(first, last)
+        days = (last - first).days + 1
+        return days - self.frozen_days(first, last) if self.frozen else days
 
     @property
     def gap_days(self) -> int:
         """Days without a visit, not counting frozen days: since the last visit, or
         since the history started when there was no visit in it."""
-        since = self.last_visit if self.last_visit is not None else self.history_start
-        if self.last_visit is None:
-            # No visit at all: the first day of the history counts as missed too.
-            return self.exposure(since, self.today)
-        return self.exposure(since + timedelta(days=1), self.today)
+        return self._gap_days
 
     @property
     def window_rate_per_week(self) -> float | None:
@@ -242,7 +257,8 @@ def poisson_log_cdf(k: int, mu: float) -> float:
         return -math.inf
     if mu <= 0:
         return 0.0
-    terms = [i * math.log(mu) - mu - math.lgamma(i + 1) for i in range(k + 1)]
+    log_mu = math.log(mu)
+    terms = [i * log_mu - mu - math.lgamma(i + 1) for i in range(k + 1)]
     top = max(terms)
     return top + math.log(sum(math.exp(t - top) for t in terms))
 

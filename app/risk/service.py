@@ -23,7 +23,7 @@ from app.clubs.service import club_service
 from app.core.pagination import PageParams, SortKey, paginate
 from app.core.timezones import local_date, local_midnight_utc
 from app.errors import NotFound
-from app.events.service import emit
+from app.events.service import emit_many
 from app.members.privacy import register_export_section, row_dict
 from app.models import Member, RiskAssessment
 from app.risk import repository
@@ -176,19 +176,23 @@ class RiskService:
         prior = club_prior(f.window_rate_per_week for _, f in rows)
         counts = ScanCounts(clubs=1, members=len(rows), statements=1)
         batch: list[dict[str, Any]] = []
+        risen: list[dict[str, Any]] = []
         for row, features in rows:
             a = assess(features, prior)
-            rises = alert_rank(a.level, a.suppressed) >= ALERT_RANK and alert_rank(
-                a.level, a.suppressed
-            ) > alert_rank(row.previous_level, row.previous_suppressed)
+            rank = alert_rank(a.level, a.suppressed)
+            rises = rank >= ALERT_RANK and rank > alert_rank(
+                row.previous_level, row.previous_suppressed
+            )
             already = bool(row.notified_today)
             if rises and not already:
-                await self._emit_at_risk(session, club, row, a, as_of)
-                counts.events += 1
+                risen.append(self._at_risk(club, row, a, as_of))
             batch.append(self._row(club, row, features, a, as_of, rises or already))
             counts.levels[a.level.value] += 1
             counts.levels["sleeper"] += a.segment is Segment.SLEEPER
             counts.levels["suppressed"] += a.suppressed is not None
+        # One multi-row INSERT per batch of events (in member order), before the
+        # assessments, in this transaction: a first scan emits thousands.
+        counts.events = await emit_many(session, "member.at_risk", risen, club_id=club.club_id)
         counts.statements += await repository.upsert_assessments(session, batch)
         await session.flush()
         return counts
@@ -225,25 +229,19 @@ class RiskService:
         }
 
     @staticmethod
-    async def _emit_at_risk(
-        session: AsyncSession, club: ClubToScan, row: Any, a: Assessment, as_of: datetime
-    ) -> None:
-        await emit(
-            session,
-            "member.at_risk",
-            {
-                "member_id": row.member_id,
-                "membership_id": row.membership_id,
-                "score": a.score,
-                "level": a.level.value,
-                "previous_level": row.previous_level,
-                "segment": a.segment.value,
-                "reasons": a.reasons,
-                "scan_date": club.scan_date,
-                "assessed_at": as_of,
-            },
-            club_id=club.club_id,
-        )
+    def _at_risk(club: ClubToScan, row: Any, a: Assessment, as_of: datetime) -> dict[str, Any]:
+        """The `member.at_risk` payload of a member whose level rose."""
+        return {
+            "member_id": row.member_id,
+            "membership_id": row.membership_id,
+            "score": a.score,
+            "level": a.level.value,
+            "previous_level": row.previous_level,
+            "segment": a.segment.value,
+            "reasons": a.reasons,
+            "scan_date": club.scan_date,
+            "assessed_at": as_of,
+        }
 
     # --- reading -------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from app.webhooks.targets import TargetGuard
 Manager = Annotated[Principal, Depends(requires(Perm.WEBHOOKS_MANAGE))]
 
 
-def get_target_guard(settings: SettingsDep) -> TargetGuard:
+async def get_target_guard(settings: SettingsDep) -> TargetGuard:
     """The SSRF guard for webhook URLs (tests override it with a fake resolver)."""
     return TargetGuard(allow_private=settings.webhook_allow_private_targets)
 
