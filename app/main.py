@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +18,7 @@ from app.api import TAGS, api_router
 from app.config import Settings, get_settings
 from app.core.pagination import set_signing_key
 from app.db import Database
-from app.errors import install_error_handlers
+from app.errors import error_responses, install_error_handlers
 from app.integrations import runtime as integrations
 from app.jobs_table import load_jobs
 from app.logging import configure_logging
@@ -198,6 +199,22 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
 }
 
 
+def problems_for_validation(schema: dict[str, Any]) -> None:
+    """FastAPI documents a 422 of its own (`application/json`, HTTPValidationError) on
+    every route with parameters that does not list one; ours answer problem+json."""
+    problem = error_responses(422)[422]
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            response = op.get("responses", {}).get("422")
+            if response is not None and "application/json" in response.get("content", {}):
+                op["responses"]["422"] = dict(problem)
+    schemas = schema.get("components", {}).get("schemas", {})
+    text = json.dumps(schema["paths"])
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{name}" not in text:
+            schemas.pop(name, None)
+
+
 def add_links(schema: dict[str, Any]) -> None:
     """Attach LINKS to the responses they start from (skipping routes not mounted)."""
     for (method, path, status), links in LINKS.items():
@@ -292,6 +309,7 @@ def create_app(
             tags=app.openapi_tags,
         )
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problems_for_validation(schema)
         add_links(schema)
         app.openapi_schema = schema
         return schema

@@ -454,7 +454,7 @@ async def build(
             .where(ServiceCall.club_id == result.club_id, ServiceCall.status.in_(OPEN_VALUES))
             .group_by(ServiceCall.kind)
         )
-        result.calls = dict(rows.tuples().all())
+        result.calls = {kind: int(n) for kind, n in rows}
     return result
 
 

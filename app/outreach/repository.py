@@ -274,7 +274,7 @@ async def frozen_calls_to_defer(
         .order_by(ServiceCall.id)
         .with_for_update(skip_locked=skip_locked, of=ServiceCall)
     )
-    return [(call, end) for call, end in (await session.execute(stmt)).tuples() if end]
+    return [(call, end) for call, end in await session.execute(stmt) if end]
 
 
 def opted_out() -> ColumnElement[bool]:

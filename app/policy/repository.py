@@ -158,4 +158,4 @@ async def open_calls(
             ServiceCall.status.in_([s.value for s in OPEN_CALL_STATUSES]),
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())

@@ -147,17 +147,12 @@ class TestOutreach:
         result = await _built(isolated_db, members=120)
         assert result.complaints == 3
         async with isolated_db.sessionmaker() as s:
-            kinds = dict(
-                (
-                    await s.execute(
-                        select(ServiceCall.kind, func.count())
-                        .where(ServiceCall.status.in_(["scheduled", "due", "in_progress"]))
-                        .group_by(ServiceCall.kind)
-                    )
-                )
-                .tuples()
-                .all()
+            rows = await s.execute(
+                select(ServiceCall.kind, func.count())
+                .where(ServiceCall.status.in_(["scheduled", "due", "in_progress"]))
+                .group_by(ServiceCall.kind)
             )
+            kinds = {kind: int(n) for kind, n in rows}
             resolved = (
                 await s.scalars(select(Complaint).where(Complaint.status == "resolved"))
             ).one()
