@@ -389,12 +389,13 @@ async def _assert_no_job_run_overlapped(db: Database, killed_pid: int, killed_at
         hosts[name] = {str(r.host) for r in job_runs}
         for prev, nxt in zip(job_runs, job_runs[1:], strict=False):
             end = prev.finished_at
-            if end is None:
-                # Only the killed worker may leave a run unfinished; it ended at the kill.
+            if end is None or prev.status == "abandoned":
+                # Only the killed worker may leave a run unfinished; it ended at the kill
+                # (the next run of the job marks it abandoned).
                 assert str(prev.host).endswith(f":{killed_pid}"), prev.host
                 end = killed_at
             assert end <= nxt.started_at, f"{name} runs overlap: {prev.id} and {nxt.id}"
-        assert all(r.status in ("succeeded", "running") for r in job_runs), name
+        assert all(r.status in ("succeeded", "running", "abandoned") for r in job_runs), name
     sys.stderr.write(
         "job runs: "
         + ", ".join(f"{n}={len(r)} on {len(hosts[n])} hosts" for n, r in by_job.items())
