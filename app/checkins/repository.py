@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -649,6 +649,45 @@ class AttendanceCounts:
     weekly: list[int]
 
 
+_ATTENDANCE: dict[int, Select[Any]] = {}
+
+
+def _attendance_statement(weeks: int) -> Select[Any]:
+    """The attendance statement for `weeks` weeks, built once: its values are bound
+    parameters (member_id, club_id, w0..w<weeks>, since_28, until), so a request neither
+    rebuilds ~30 CASE expressions nor recomputes the statement's cache key."""
+    cached = _ATTENDANCE.get(weeks)
+    if cached is not None:
+        return cached
+    at = Checkin.checked_in_at
+    member_id: BindParameter[uuid.UUID] = bindparam("member_id")
+    club_id: BindParameter[uuid.UUID] = bindparam("club_id")
+    mine = and_(Checkin.member_id == member_id, Checkin.club_id == club_id)
+    until = bindparam("until", type_=at.type)
+    last_visit = select(func.max(at)).where(mine, at <= until).scalar_subquery()
+    first_visit = select(func.min(at)).where(mine).scalar_subquery()
+    first_start = (
+        select(func.min(Membership.start_date))
+        .where(Membership.member_id == member_id, Membership.club_id == club_id)
+        .scalar_subquery()
+    )
+    bound = [bindparam(f"w{i}", type_=at.type) for i in range(weeks + 1)]
+    counts = [
+        func.coalesce(func.sum(case((and_(at >= lo, at < hi), 1), else_=0)), 0)
+        for lo, hi in zip(bound, bound[1:], strict=False)
+    ]
+    since_28 = bindparam("since_28", type_=at.type)
+    stmt = select(
+        last_visit,
+        first_visit,
+        first_start,
+        func.coalesce(func.sum(case((at >= since_28, 1), else_=0)), 0),
+        *counts,
+    ).where(mine, at >= bound[0], at <= until)
+    _ATTENDANCE[weeks] = stmt
+    return stmt
+
+
 async def attendance(
     session: AsyncSession,
     member: MemberRef,
@@ -660,27 +699,15 @@ async def attendance(
     """Visits per week between consecutive `week_bounds` (UTC instants of club-local
     Mondays), visits since `since_28`, the first and last visit ever and the first
     membership start: one statement over the (member_id, checked_in_at) index."""
-    at = Checkin.checked_in_at
-    mine = and_(Checkin.member_id == member.id, Checkin.club_id == member.club_id)
-    last_visit = select(func.max(at)).where(mine, at <= until).scalar_subquery()
-    first_visit = select(func.min(at)).where(mine).scalar_subquery()
-    first_start = (
-        select(func.min(Membership.start_date))
-        .where(Membership.member_id == member.id, Membership.club_id == member.club_id)
-        .scalar_subquery()
-    )
-    weeks = [
-        func.coalesce(func.sum(case((and_(at >= lo, at < hi), 1), else_=0)), 0)
-        for lo, hi in zip(week_bounds, week_bounds[1:], strict=False)
-    ]
-    stmt = select(
-        last_visit,
-        first_visit,
-        first_start,
-        func.coalesce(func.sum(case((at >= since_28, 1), else_=0)), 0),
-        *weeks,
-    ).where(mine, at >= week_bounds[0], at <= until)
-    row = (await session.execute(stmt)).one()
+    stmt = _attendance_statement(len(week_bounds) - 1)
+    params: dict[str, Any] = {
+        "member_id": member.id,
+        "club_id": member.club_id,
+        "until": until,
+        "since_28": since_28,
+        **{f"w{i}": b for i, b in enumerate(week_bounds)},
+    }
+    row = (await session.execute(stmt, params)).one()
     return AttendanceCounts(
         last_visit_at=_aware(row[0]),
         first_visit_at=_aware(row[1]),
