@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from app.config import Settings
 from app.db import Database
-from app.models import Club, Message, PlaybookEffect, ServiceCall
+from app.models import Club, Message, Playbook, PlaybookEffect, PlaybookStep, ServiceCall
+from app.playbooks.defaults import DEFAULT_STEPS
 from app.playbooks.jobs import playbook
 from app.playbooks.service import playbook_service
 from tests.playbooks.helpers import NOON, TODAY, days, held, member, plan
@@ -58,7 +59,9 @@ async def world(isolated_db: Database, settings: Settings) -> AsyncIterator[dict
         await other.dispose()
 
 
-async def test_two_concurrent_job_runs_create_each_effect_once(world: dict[str, Any]) -> None:
+async def test_two_concurrent_job_runs_create_each_effect_once_and_seed_once(
+    world: dict[str, Any],
+) -> None:
     db, other = world["db"], world["other"]
     for round_ in range(3):
         results = await asyncio.gather(playbook(db, NOON), playbook(other, NOON))
@@ -69,6 +72,9 @@ async def test_two_concurrent_job_runs_create_each_effect_once(world: dict[str, 
     assert await _count(db, PlaybookEffect) == 12
     assert await _count(db, ServiceCall) == 6
     assert await _count(db, Message) == 6
+    # The club's first runs also seeded its playbook concurrently: once.
+    assert await _count(db, Playbook) == 1
+    assert await _count(db, PlaybookStep) == len(DEFAULT_STEPS)
 
 
 async def test_a_run_that_loses_the_claim_creates_nothing(world: dict[str, Any]) -> None:

@@ -105,6 +105,23 @@ class TestPurchase:
         assert call.status == "scheduled"
         assert call.next_attempt_at == datetime.fromisoformat("2026-03-12T20:00:00+00:00")
 
+    async def test_a_window_across_the_spring_dst_change_ends_at_local_midnight(
+        self, db: Database, club: dict[str, Any]
+    ) -> None:
+        # Berlin moves to CEST on 29 March 2026. Sold on 23 March (CET): the welcome
+        # call's window is local days 26-30 March, ending at midnight CEST (22:00 UTC),
+        # not an hour later as 24-hour arithmetic from CET would say.
+        await set_timezone(db, club["id"], "Europe/Berlin")
+        p = await plan(db, club["id"])
+        m = await member(db, club["id"])
+        sold = datetime.fromisoformat("2026-03-23T11:00:00+00:00")
+        await held(db, m, p, start=date(2026, 3, 23), sold_at=sold)
+        await run(db, datetime.fromisoformat("2026-03-26T10:00:00+00:00"))
+        [call] = await calls(db, m.id)
+        assert call.due_from == datetime.fromisoformat("2026-03-25T23:00:00+00:00")
+        assert call.due_until == datetime.fromisoformat("2026-03-30T22:00:00+00:00")
+        assert call.due_until == local_midnight_utc("Europe/Berlin", date(2026, 3, 31))
+
 
 class TestExpiryApproaching:
     async def test_renewal_call_thirty_days_before_the_end(
