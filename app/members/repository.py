@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -102,6 +102,39 @@ async def get(session: AsyncSession, member_id: uuid.UUID) -> Member | None:
     return await session.get(Member, member_id)
 
 
+_HANDOFF_NOTES: dict[str, Any] = {}
+
+
+def _handoff_notes_statement() -> Any:
+    """Built once with bound parameters (`ids` expanding, `per_member`): the window
+    query, its aliased entity and their cache keys are not rebuilt per briefing."""
+    stmt = _HANDOFF_NOTES.get("stmt")
+    if stmt is None:
+        ranked = (
+            select(
+                MemberNote,
+                func.row_number()
+                .over(
+                    partition_by=MemberNote.member_id,
+                    order_by=(MemberNote.created_at.desc(), MemberNote.id.desc()),
+                )
+                .label("rn"),
+            )
+            .where(
+                MemberNote.member_id.in_(bindparam("ids", expanding=True)),
+                MemberNote.kind == "handoff",
+            )
+            .subquery()
+        )
+        note = aliased(MemberNote, ranked)
+        stmt = _HANDOFF_NOTES["stmt"] = (
+            select(note)
+            .where(ranked.c.rn <= bindparam("per_member"))
+            .order_by(ranked.c.member_id, ranked.c.rn)
+        )
+    return stmt
+
+
 async def handoff_notes(
     session: AsyncSession, member_ids: Iterable[uuid.UUID], *, per_member: int
 ) -> dict[uuid.UUID, list[MemberNote]]:
@@ -110,23 +143,7 @@ async def handoff_notes(
     out: dict[uuid.UUID, list[MemberNote]] = {m: [] for m in ids}
     if not ids:
         return out
-    ranked = (
-        select(
-            MemberNote,
-            func.row_number()
-            .over(
-                partition_by=MemberNote.member_id,
-                order_by=(MemberNote.created_at.desc(), MemberNote.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(MemberNote.member_id.in_(ids), MemberNote.kind == "handoff")
-        .subquery()
-    )
-    note = aliased(MemberNote, ranked)
-    rows = await session.scalars(
-        select(note).where(ranked.c.rn <= per_member).order_by(ranked.c.member_id, ranked.c.rn)
-    )
+    rows = await session.scalars(_handoff_notes_statement(), {"ids": ids, "per_member": per_member})
     for n in rows:
         out[n.member_id].append(n)
     return out
