@@ -26,11 +26,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SAVEPOINT and transactional DDL), then set the pragmas every connection needs.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    _wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _wal(cursor: Any) -> None:
+    """Switch the database to WAL once (it is persistent). Switching needs the database
+    to itself, and SQLite answers "database is locked" at once, without waiting, while
+    another connection writes - e.g. a second replica migrating a new database - so the
+    switch is retried for a while; a database already in WAL is left alone."""
+    cursor.execute("PRAGMA journal_mode")
+    row = cursor.fetchone()
+    if row is not None and str(row[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, through the adapter
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(conn: Any) -> None:
