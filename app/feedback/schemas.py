@@ -28,7 +28,9 @@ class FeedbackCreate(InputSchema):
     )
     comment: LongText | None = None
     call_id: uuid.UUID | None = Field(
-        default=None, description="The feedback call it came from (one answer per call)."
+        default=None,
+        description="The feedback call it came from: a call of this member (422 "
+        "`call_mismatch` otherwise); one answer per call.",
     )
     meeting_id: uuid.UUID | None = Field(
         default=None, description="The meeting it came from (one answer per meeting)."

@@ -88,7 +88,8 @@ async def book_meeting(
 ) -> MeetingRead:
     """Book an in-club meeting. 409 `slot_taken` if the consultant is busy then,
     409 `member_has_meeting` if the member is, or already has an upcoming renewal
-    meeting; 422 `outside_working_hours`, `consultant_not_eligible`, `starts_in_past`.
+    meeting; 422 `outside_working_hours`, `consultant_not_eligible`, `starts_in_past`,
+    `call_mismatch` (`call_id` is not a service call of this member).
     Send an `Idempotency-Key` to retry safely."""
     meeting = await meeting_service.book(session, principal, data, as_of=utcnow())
     response.headers["Location"] = f"/api/v1/meetings/{meeting.id}"

@@ -29,7 +29,6 @@ class MeetingCreate(InputSchema):
                     "consultant_id": "0190f5a2-7f00-7a3b-8c11-5d2e3f4a5b6c",
                     "starts_at": "2026-12-03T18:30:00+03:00",
                     "purpose": "renewal",
-                    "call_id": "0190f5a3-0a0b-7c0d-8e0f-101112131415",
                 }
             ]
         }
@@ -44,7 +43,11 @@ class MeetingCreate(InputSchema):
         description="With offset; a whole minute. The length is the club's `slot_minutes`."
     )
     purpose: MeetingPurpose
-    call_id: uuid.UUID | None = Field(default=None, description="The service call that booked it.")
+    call_id: uuid.UUID | None = Field(
+        default=None,
+        description="The service call that booked it: a call of this member "
+        "(422 `call_mismatch` otherwise). Calls book through `POST /calls/{id}/attempts`.",
+    )
 
     _minute = field_validator("starts_at")(_whole_minute)
 

@@ -115,6 +115,22 @@ class TestCreate:
         problem(r, 404, "meeting_not_found")
         assert await rows(db, Feedback) == before
 
+    async def test_another_members_or_an_unknown_call_is_refused(
+        self, client: AsyncClient, db: Database, caller: str, member_id: str, club: dict
+    ) -> None:
+        other = await make_member(db, club["id"])
+        foreign = await make_call(db, other.id, other.club_id)
+        before = await rows(db, Feedback)
+        for call_id in (str(foreign.id), str(uuid.uuid4())):
+            r = await client.post(
+                URL,
+                json={"member_id": member_id, "score": 3, "call_id": call_id},
+                headers=bearer(caller),
+            )
+            body = problem(r, 422, "call_mismatch")
+            assert body["errors"][0]["pointer"] == "/call_id"
+        assert await rows(db, Feedback) == before
+
     async def test_another_members_meeting_is_refused(
         self, client: AsyncClient, db: Database, caller: str, member_id: str, club: dict
     ) -> None:
